@@ -1,0 +1,171 @@
+#include "exporters/qm/from_ir.h"
+
+#include <set>
+
+#include "exporters/qm/qm_writer.h"
+#include "ir/verifier.h"
+
+namespace qc {
+namespace {
+
+Expected<qm::DType> ToQmDType(ir::DType dtype) {
+  switch (dtype) {
+    case ir::DType::kF32: return qm::DType::F32;
+    case ir::DType::kF16: return qm::DType::F16;
+    case ir::DType::kBF16: return qm::DType::BF16;
+    case ir::DType::kI64: return qm::DType::I64;
+    case ir::DType::kI32: return qm::DType::I32;
+    case ir::DType::kI16: return qm::DType::I16;
+    case ir::DType::kI8: return qm::DType::I8;
+    case ir::DType::kU8: return qm::DType::U8;
+    case ir::DType::kBool: return qm::DType::Bool;
+    case ir::DType::kT2: return qm::DType::T2;
+    case ir::DType::kI4: return qm::DType::I4;
+  }
+  return Internal("IR dtype " + std::to_string(static_cast<int>(dtype)) + " has no .qm equivalent");
+}
+
+// The .qm op enum is append-only and numbered independently of the IR's X-macro list; map by name of the op.
+Expected<qm::OpType> ToQmOpType(ir::OpType op) {
+  using I = ir::OpType;
+  using Q = qm::OpType;
+  switch (op) {
+    case I::kEmbedding: return Q::Embedding;
+    case I::kAddPositionEmbedding: return Q::AddPositionEmbedding;
+    case I::kAdd: return Q::Add;
+    case I::kSub: return Q::Sub;
+    case I::kMul: return Q::Mul;
+    case I::kLayerNorm: return Q::LayerNorm;
+    case I::kLinear: return Q::Linear;
+    case I::kGelu: return Q::Gelu;
+    case I::kTanh: return Q::Tanh;
+    case I::kRelu: return Q::Relu;
+    case I::kSoftmax: return Q::Softmax;
+    case I::kAttention: return Q::Attention;
+    case I::kSelectToken: return Q::SelectToken;
+    case I::kMeanPool: return Q::MeanPool;
+    case I::kL2Normalize: return Q::L2Normalize;
+    case I::kPatchEmbed: return Q::PatchEmbed;
+    case I::kPrependToken: return Q::PrependToken;
+  }
+  return Unsupported(std::string("IR op ") + std::string(ir::OpTypeName(op)) + " has no .qm equivalent yet");
+}
+
+Expected<qm::AttrKey> ToQmAttrKey(ir::AttrName name) {
+  using A = ir::AttrName;
+  using K = qm::AttrKey;
+  switch (name) {
+    case A::kEpsilon: return K::epsilon;
+    case A::kAxis: return K::axis;
+    case A::kNumHeads: return K::num_heads;
+    case A::kScale: return K::scale;
+    case A::kMaskFill: return K::mask_fill;
+    case A::kApproximate: return K::approximate;
+    case A::kIndex: return K::index;
+    case A::kOffset: return K::offset;
+    case A::kPatch: return K::patch;
+  }
+  return Unsupported("IR attribute " + std::string(ir::AttrNameText(name)) + " has no .qm equivalent yet");
+}
+
+qm::Datum ToDatum(const ir::AttrValue& v) {
+  return std::visit(
+      [](const auto& x) -> qm::Datum {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, int64_t>) return qm::Datum::Int(x);
+        if constexpr (std::is_same_v<T, double>) return qm::Datum::Float(x);
+        if constexpr (std::is_same_v<T, std::string>) return qm::Datum::String(x);
+        if constexpr (std::is_same_v<T, std::vector<int64_t>>) return qm::Datum::IntList(x);
+        if constexpr (std::is_same_v<T, std::vector<double>>) return qm::Datum::FloatList(x);
+      },
+      v);
+}
+
+qm::Datum ToDatum(const ir::MetadataValue& v) {
+  return std::visit(
+      [](const auto& x) -> qm::Datum {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, int64_t>) return qm::Datum::Int(x);
+        if constexpr (std::is_same_v<T, double>) return qm::Datum::Float(x);
+        if constexpr (std::is_same_v<T, std::string>) return qm::Datum::String(x);
+        if constexpr (std::is_same_v<T, std::vector<int64_t>>) return qm::Datum::IntList(x);
+        if constexpr (std::is_same_v<T, std::vector<double>>) return qm::Datum::FloatList(x);
+        if constexpr (std::is_same_v<T, std::vector<std::string>>) return qm::Datum::StringList(x);
+      },
+      v);
+}
+
+}  // namespace
+
+Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::ProvenanceSpec& provenance) {
+  QC_ASSIGN_OR_RETURN(std::vector<ir::NodeId> order, graph.TopologicalOrder());
+
+  // Keep graph inputs, graph outputs and every value a live node touches; renumber in IR id order.
+  std::vector<bool> keep(graph.num_values(), false);
+  for (ir::ValueId v : graph.inputs()) keep[v] = true;
+  for (ir::ValueId v : graph.outputs()) keep[v] = true;
+  for (ir::NodeId n : order) {
+    for (ir::ValueId v : graph.node(n).inputs) {
+      if (v != ir::kNoValue) keep[v] = true;
+    }
+    for (ir::ValueId v : graph.node(n).outputs) keep[v] = true;
+  }
+  std::vector<int32_t> index(graph.num_values(), qm::kNoValue);
+  qm::QmModelSpec spec;
+  std::set<std::string> used_names;
+  for (ir::ValueId v = 0; v < graph.num_values(); ++v) {
+    if (keep[v] && !graph.value(v).name.empty()) used_names.insert(graph.value(v).name);
+  }
+  for (ir::ValueId v = 0; v < graph.num_values(); ++v) {
+    if (!keep[v]) continue;
+    const ir::Value& value = graph.value(v);
+    index[v] = static_cast<int32_t>(spec.values.size());
+    qm::ValueSpec out;
+    out.name = value.name;
+    if (out.name.empty()) {
+      out.name = "%" + std::to_string(spec.values.size());
+      while (used_names.count(out.name) != 0) out.name += "_";
+      used_names.insert(out.name);
+    }
+    QC_ASSIGN_OR_RETURN(out.dtype, ToQmDType(value.dtype));
+    for (const ir::Dim& d : value.shape) {
+      out.shape.push_back(d.is_static() ? qm::DimSpec::Fixed(d.size()) : qm::DimSpec::Symbol(d.symbol()));
+    }
+    if (value.constant) out.constant = qm::ConstantData{value.constant->raw_data(), value.constant->byte_size()};
+    spec.values.push_back(std::move(out));
+  }
+
+  for (ir::NodeId n : order) {
+    const ir::Node& node = graph.node(n);
+    qm::OpSpec op;
+    auto type = ToQmOpType(node.op);
+    if (!type.ok()) return type.status().WithContext(graph.DescribeNode(n));
+    op.type = *type;
+    op.name = node.name;
+    for (ir::ValueId v : node.inputs) op.inputs.push_back(v == ir::kNoValue ? qm::kNoValue : index[v]);
+    for (ir::ValueId v : node.outputs) op.outputs.push_back(index[v]);
+    for (const auto& [name, value] : node.attributes) {
+      auto key = ToQmAttrKey(name);
+      if (!key.ok()) return key.status().WithContext(graph.DescribeNode(n));
+      op.attrs.push_back({*key, ToDatum(value)});
+    }
+    if (node.quant) {
+      return Unsupported(graph.DescribeNode(n) +
+                         ": carries a quantization annotation; packed quantized export is not available yet");
+    }
+    spec.ops.push_back(std::move(op));
+  }
+  for (ir::ValueId v : graph.inputs()) spec.inputs.push_back(static_cast<uint32_t>(index[v]));
+  for (ir::ValueId v : graph.outputs()) spec.outputs.push_back(static_cast<uint32_t>(index[v]));
+  for (const auto& [key, value] : graph.metadata()) spec.metadata[key] = ToDatum(value);
+  spec.provenance = provenance;
+  return spec;
+}
+
+Status ExportQm(const ir::Graph& graph, const qm::ProvenanceSpec& provenance, const std::string& path) {
+  QC_RETURN_IF_ERROR(ir::Verify(graph).WithContext("exporting " + path));
+  QC_ASSIGN_OR_RETURN(qm::QmModelSpec spec, BuildQmSpec(graph, provenance));
+  return qm::WriteQmFile(spec, path).WithContext("exporting " + path);
+}
+
+}  // namespace qc
