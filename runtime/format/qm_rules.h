@@ -84,21 +84,32 @@ struct StandardMetadataKey {
 };
 
 inline constexpr StandardMetadataKey kStandardMetadataKeys[] = {
+    {"image.do_resize", DatumKind::kInt, "1 when images are resized to image.size first, else 0"},
     {"image.mean", DatumKind::kFloatList, "per-channel mean subtracted after rescaling (one entry per channel)"},
+    {"image.resample", DatumKind::kInt, "PIL resampling filter of the resize (2 = bilinear, 3 = bicubic)"},
     {"image.rescale_factor", DatumKind::kFloat, "pixel multiplier applied first, e.g. 1/255"},
     {"image.size", DatumKind::kIntList, "[height, width] the image is resized to, both > 0"},
     {"image.std", DatumKind::kFloatList, "per-channel divisor applied after the mean, all != 0"},
     {"model.architecture", DatumKind::kString, "source architecture, e.g. \"bert\", \"vit\""},
     {"model.labels", DatumKind::kStringList, "class names, index = output class id"},
+    {"model.problem_type", DatumKind::kString, "single_label_classification, multi_label_classification or regression"},
+    {"tokenizer.added_token_ids", DatumKind::kIntList, "ids of tokenizer.added_tokens, same order"},
+    {"tokenizer.added_tokens", DatumKind::kStringList, "tokens matched whole before WordPiece (the specials)"},
+    {"tokenizer.added_tokens_normalized", DatumKind::kIntList, "per added token: 1 matched after normalization"},
+    {"tokenizer.added_tokens_special", DatumKind::kIntList, "per added token: 1 when it is a special token"},
     {"tokenizer.clean_text", DatumKind::kInt, "BertNormalizer clean_text, 0 or 1"},
     {"tokenizer.cls_token", DatumKind::kString, "classification token, e.g. \"[CLS]\""},
+    {"tokenizer.continuing_subword_prefix", DatumKind::kString, "WordPiece continuation prefix, e.g. \"##\""},
     {"tokenizer.handle_chinese_chars", DatumKind::kInt, "BertNormalizer handle_chinese_chars, 0 or 1"},
     {"tokenizer.lowercase", DatumKind::kInt, "BertNormalizer lowercase, 0 or 1"},
     {"tokenizer.mask_token", DatumKind::kString, "mask token, e.g. \"[MASK]\""},
+    {"tokenizer.max_input_chars_per_word", DatumKind::kInt, "longer words become the unknown token, > 0"},
     {"tokenizer.model_max_length", DatumKind::kInt, "longest token sequence the model accepts, > 0"},
     {"tokenizer.pad_token", DatumKind::kString, "padding token, e.g. \"[PAD]\""},
+    {"tokenizer.pad_token_type_id", DatumKind::kInt, "token type id given to padding, >= 0"},
     {"tokenizer.sep_token", DatumKind::kString, "separator token, e.g. \"[SEP]\""},
     {"tokenizer.strip_accents", DatumKind::kInt, "-1 unset (follows lowercase), 0 or 1"},
+    {"tokenizer.type", DatumKind::kString, "tokenizer model; \"wordpiece\" is the one this runtime implements"},
     {"tokenizer.unk_token", DatumKind::kString, "unknown-word token, e.g. \"[UNK]\""},
     {"tokenizer.vocab", DatumKind::kStringList, "WordPiece vocabulary, index = token id, non-empty"},
 };
@@ -126,6 +137,9 @@ inline const char* CheckStandardMetadataValue(std::string_view key, const int64_
   if (key == "tokenizer.strip_accents") {
     return n_ints == 1 && ints[0] >= -1 && ints[0] <= 1 ? nullptr : "must be -1, 0 or 1";
   }
+  if (key == "image.do_resize") return is01() ? nullptr : "must be 0 or 1";
+  if (key == "tokenizer.max_input_chars_per_word") return n_ints == 1 && ints[0] > 0 ? nullptr : "must be > 0";
+  if (key == "tokenizer.pad_token_type_id") return n_ints == 1 && ints[0] >= 0 ? nullptr : "must be >= 0";
   if (key == "tokenizer.model_max_length") return n_ints == 1 && ints[0] > 0 ? nullptr : "must be > 0";
   if (key == "tokenizer.vocab") return list_size > 0 ? nullptr : "must not be empty";
   if (key == "image.size") {

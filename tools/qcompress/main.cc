@@ -1,7 +1,8 @@
-// qcompress: the command users run. This entry point grows with the pipeline; today it inspects ONNX models.
+// qcompress: the command users run.
 //
-//   qcompress inspect bert.onnx           # producer, opsets, I/O signature, parameter count, op census
-//   qcompress inspect bert.onnx --json    # the same as JSON
+//   qcompress MODEL -o OUT.qm [--bits 32]  # ONNX file or Hugging Face directory -> verified .qm
+//   qcompress inspect MODEL.onnx [--json]  # producer, opsets, I/O signature, parameter count, op census
+//   qcompress cpu                          # the CPU features the runtime dispatches on
 //
 // Exit codes (docs/cli.md): 0 success, 1 bad input or I/O error, 2 usage error.
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "core/version.h"
 #include "importers/onnx/model_file.h"
 #include "importers/onnx/summary.h"
+#include "qcompress/compress.h"
 
 namespace {
 
@@ -36,7 +38,15 @@ int RunInspect(const std::string& path, bool json) {
 int main(int argc, char** argv) {
   CLI::App app{"qcompress: compress BERT and ViT checkpoints into ultra-low-bit .qm models", "qcompress"};
   app.set_version_flag("--version", std::string("qcompress ") + qc::kRuntimeVersionString);
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+
+  qc::tools::CompressOptions compress;
+  for (int i = 0; i < argc; ++i) compress.argv.emplace_back(argv[i]);
+  app.add_option("MODEL", compress.model_path, "ONNX file or Hugging Face model directory to compress");
+  app.add_option("-o,--output", compress.output_path, "Where to write the .qm model (written atomically)");
+  app.add_option("--bits", compress.bits, "Weight bit width; 32 exports float weights")->check(CLI::IsMember({2, 4, 8, 32}));
+  app.add_option("--num-heads", compress.num_heads, "ONNX: attention head count when it cannot be inferred");
+  app.add_flag("-q,--quiet", compress.quiet, "Print errors only");
 
   std::string inspect_path;
   bool inspect_json = false;
@@ -58,5 +68,9 @@ int main(int argc, char** argv) {
               << "dispatch: " << qc::DetectCpuFeatures().ToString() << "\n";
     return kExitOk;
   }
-  return kExitUsage;
+  if (compress.model_path.empty() || compress.output_path.empty()) {
+    std::cerr << "qcompress: error: give a MODEL and -o OUT.qm (see qcompress --help)\n";
+    return kExitUsage;
+  }
+  return qc::tools::RunCompress(compress, std::cout, std::cerr);
 }

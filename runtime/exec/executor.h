@@ -1,0 +1,51 @@
+// exec/executor.h: runs a Plan on host tensors.
+//
+// An Executor belongs to one Session: it keeps the buffers of intermediate values between runs (so steady-state
+// inference allocates little) and frees each intermediate after its last reader. Constants are read in place from
+// the mapping. Run-time shape checks name the op and the operand that does not fit.
+//
+//   exec::Executor executor(plan);
+//   std::vector<exec::RtTensor> outputs;
+//   QC_RETURN_IF_ERROR(executor.Run(std::move(inputs), &outputs));   // inputs in graph-input order
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "exec/plan.h"
+#include "qcompress/status.h"
+
+namespace qc::exec {
+
+/// A value during execution: owned elements, or borrowed ones (constants in the mapping, caller-owned inputs).
+struct RtTensor {
+  ValueType type = ValueType::kF32;
+  std::vector<int64_t> dims;
+  std::vector<float> f;         ///< owned float elements
+  std::vector<int64_t> i;       ///< owned integer elements (int32 inputs are widened)
+  const float* ext_f = nullptr;    ///< borrowed float elements
+  const int64_t* ext_i = nullptr;  ///< borrowed integer elements
+
+  const float* fdata() const { return ext_f != nullptr ? ext_f : f.data(); }
+  const int64_t* idata() const { return ext_i != nullptr ? ext_i : i.data(); }
+  int64_t count() const;
+  bool is_float() const { return type == ValueType::kF32; }
+};
+
+class Executor {
+ public:
+  explicit Executor(const Plan& plan) : plan_(plan) {}
+
+  /// `inputs` in the order of plan.inputs; `outputs` receives plan.outputs in order (owned copies).
+  Status Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* outputs);
+
+ private:
+  Status RunOp(const PlannedOp& op);
+  const RtTensor& In(const PlannedOp& op, size_t k) const;
+  bool Has(const PlannedOp& op, size_t k) const { return k < op.inputs.size() && op.inputs[k] >= 0; }
+
+  const Plan& plan_;
+  std::vector<RtTensor> values_;
+};
+
+}  // namespace qc::exec

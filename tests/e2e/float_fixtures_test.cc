@@ -1,0 +1,121 @@
+// End to end in float: every real-exporter fixture is imported, exported to .qm, loaded by the runtime and run on
+// its reference inputs; the outputs must equal onnxruntime's within max-abs 1e-4 (the acceptance bar), and the
+// Hugging Face directories must reproduce PyTorch's outputs the same way.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "exporters/qm/from_ir.h"
+#include "importers/hf/hf_importer.h"
+#include "importers/onnx/import.h"
+#include "importers/onnx/model_file.h"
+#include "qcompress/runtime.h"
+#include "tests/support/test_paths.h"
+
+namespace fs = std::filesystem;
+namespace oi = qc::onnx_import;
+
+namespace {
+
+constexpr double kMaxAbs = 1e-4;
+
+qc::qm::ProvenanceSpec TestProvenance() {
+  qc::qm::ProvenanceSpec p;
+  p.producer_name = "qcompress-test";
+  p.producer_version = "0";
+  return p;
+}
+
+std::vector<fs::path> Numbered(const fs::path& dir, const std::string& stem) {
+  std::vector<fs::path> files;
+  for (int i = 0; fs::exists(dir / (stem + "_" + std::to_string(i) + ".pb")); ++i) {
+    files.push_back(dir / (stem + "_" + std::to_string(i) + ".pb"));
+  }
+  return files;
+}
+
+qc::NamedTensor LoadInput(const fs::path& file) {
+  auto proto = oi::ReadTensorFile(file.string());
+  REQUIRE_MESSAGE(proto.ok(), proto.status().ToString());
+  qc::NamedTensor t;
+  t.name = proto->name();
+  t.tensor.shape.assign(proto->dims().begin(), proto->dims().end());
+  if (proto->data_type() == onnx::TensorProto::FLOAT) {
+    t.tensor.type = qc::ElementType::kFloat32;
+    t.tensor.floats = *oi::TensorToFloats(*proto, file.string());
+  } else {
+    t.tensor.type = qc::ElementType::kInt64;
+    t.tensor.ints = *oi::TensorToInt64s(*proto, file.string());
+  }
+  return t;
+}
+
+// Runs `qm_path` on the inputs in `data_dir` and compares every output with `expected_dir`/output_N.pb.
+void RunAndCompare(const fs::path& qm_path, const fs::path& data_dir, const fs::path& expected_dir) {
+  auto model = qc::Model::Load(qm_path.string());
+  REQUIRE_MESSAGE(model.ok(), model.status().ToString());
+  auto session = qc::Session::Create(*model);
+  REQUIRE(session.ok());
+  std::vector<qc::NamedTensor> inputs;
+  for (const fs::path& f : Numbered(data_dir, "input")) inputs.push_back(LoadInput(f));
+  auto outputs = session->Run(inputs);
+  REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
+  const auto expected = Numbered(expected_dir, "output");
+  REQUIRE(outputs->size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    auto proto = oi::ReadTensorFile(expected[i].string());
+    REQUIRE(proto.ok());
+    const std::vector<float> want = *oi::TensorToFloats(*proto, expected[i].string());
+    const qc::HostTensor& got = (*outputs)[i].tensor;
+    CAPTURE(proto->name());
+    CHECK((*outputs)[i].name == proto->name());
+    REQUIRE(got.type == qc::ElementType::kFloat32);
+    REQUIRE(got.shape == std::vector<int64_t>(proto->dims().begin(), proto->dims().end()));
+    double max_abs = 0;
+    for (size_t k = 0; k < want.size(); ++k) max_abs = std::max(max_abs, std::abs(double(got.floats[k]) - want[k]));
+    MESSAGE(qm_path.filename().string() << " " << proto->name() << ": max abs diff " << max_abs);
+    CHECK(max_abs <= kMaxAbs);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Every ONNX fixture runs from .qm with onnxruntime's outputs") {
+  const fs::path root = qc::test::FixturesDir() / "onnx";
+  const fs::path tmp = fs::temp_directory_path() / "qc_e2e_float";
+  fs::create_directories(tmp);
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const fs::path dir = entry.path();
+    SUBCASE(dir.filename().string().c_str()) {
+      auto imported = oi::ImportOnnx((dir / "model.onnx").string());
+      REQUIRE_MESSAGE(imported.ok(), imported.status().ToString());
+      const fs::path qm = tmp / (dir.filename().string() + ".qm");
+      const qc::Status written = qc::ExportQm(imported->graph, TestProvenance(), qm.string());
+      REQUIRE_MESSAGE(written.ok(), written.ToString());
+      RunAndCompare(qm, dir / "test_data_set_0", dir / "test_data_set_0");
+    }
+    ++count;
+  }
+  CHECK(count >= 13);
+}
+
+TEST_CASE("Hugging Face directory fixtures run from .qm with PyTorch's outputs") {
+  const fs::path root = qc::test::FixturesDir() / "hf";
+  const fs::path tmp = fs::temp_directory_path() / "qc_e2e_float";
+  fs::create_directories(tmp);
+  for (const char* name : {"bert_tiny", "vit_tiny"}) {
+    SUBCASE(name) {
+      auto imported = qc::hf::ImportHfDirectory((root / name).string());
+      REQUIRE_MESSAGE(imported.ok(), imported.status().ToString());
+      const fs::path qm = tmp / (std::string(name) + ".qm");
+      const qc::Status written = qc::ExportQm(imported->graph, TestProvenance(), qm.string());
+      REQUIRE_MESSAGE(written.ok(), written.ToString());
+      RunAndCompare(qm, root / name / "reference", root / name / "reference");
+    }
+  }
+}
