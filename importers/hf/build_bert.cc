@@ -21,8 +21,8 @@ Status CheckPositionIds(HfWeights& weights, const std::string& name, int64_t pos
     return CorruptData(where + " is " + t->TypeString() + ", expected an I64 position-id buffer");
   }
   if (t->shape.size() != 2 || t->shape[0] != 1 || t->shape[1] > positions) {
-    return CorruptData(where + " has shape " + DimsToString(t->shape) + ", expected [1, n] with n <= " +
-                       std::to_string(positions));
+    return CorruptData(where + " has shape " + DimsToString(t->shape) +
+                       ", expected [1, n] with n <= " + std::to_string(positions));
   }
   const size_t width = StDTypeSize(t->dtype);
   for (int64_t i = 0; i < t->element_count; ++i) {
@@ -57,7 +57,7 @@ Expected<ValueId> Embeddings(HfGraphContext& ctx, const std::string& p, ValueId 
   const HfModelConfig& c = ctx.config();
   const int64_t h = ctx.hidden();
   QC_ASSIGN_OR_RETURN(ValueId words, ctx.Constant(p + "embeddings.word_embeddings.weight", {c.bert.vocab_size, h},
-                                                   "vocab_size x hidden_size"));
+                                                  "vocab_size x hidden_size"));
   QC_ASSIGN_OR_RETURN(ValueId x, ctx.Op(OpType::kEmbedding, p + "embeddings.word_embeddings", {ids, words}));
   QC_ASSIGN_OR_RETURN(ValueId positions,
                       ctx.Constant(p + "embeddings.position_embeddings.weight", {c.bert.max_position_embeddings, h},
@@ -89,8 +89,8 @@ Expected<ValueId> Layer(HfGraphContext& ctx, const std::string& l, ValueId x, Va
   QC_ASSIGN_OR_RETURN(a, ctx.Linear(a, l + "attention.output.dense", h, h, true, "attention output: hidden_size"));
   QC_ASSIGN_OR_RETURN(a, ctx.Op(OpType::kAdd, l + "attention.output.residual", {a, x}));
   QC_ASSIGN_OR_RETURN(x, ctx.LayerNorm(a, l + "attention.output.LayerNorm"));
-  QC_ASSIGN_OR_RETURN(ValueId f, ctx.Linear(x, l + "intermediate.dense", inner, h, true,
-                                            "intermediate_size x hidden_size"));
+  QC_ASSIGN_OR_RETURN(ValueId f,
+                      ctx.Linear(x, l + "intermediate.dense", inner, h, true, "intermediate_size x hidden_size"));
   QC_ASSIGN_OR_RETURN(f, ctx.Activation(f, l + "intermediate.intermediate_act_fn"));
   QC_ASSIGN_OR_RETURN(f, ctx.Linear(f, l + "output.dense", h, inner, true, "hidden_size x intermediate_size"));
   QC_ASSIGN_OR_RETURN(f, ctx.Op(OpType::kAdd, l + "output.residual", {f, x}));
@@ -100,8 +100,8 @@ Expected<ValueId> Layer(HfGraphContext& ctx, const std::string& l, ValueId x, Va
 // BertPooler: tanh(dense(hidden[:, 0])).
 Expected<ValueId> Pooler(HfGraphContext& ctx, const std::string& p, ValueId x) {
   const int64_t h = ctx.hidden();
-  QC_ASSIGN_OR_RETURN(ValueId cls, ctx.Op(OpType::kSelectToken, p + "pooler.first_token", {x},
-                                          {{ir::AttrName::kIndex, int64_t{0}}}));
+  QC_ASSIGN_OR_RETURN(
+      ValueId cls, ctx.Op(OpType::kSelectToken, p + "pooler.first_token", {x}, {{ir::AttrName::kIndex, int64_t{0}}}));
   QC_ASSIGN_OR_RETURN(ValueId dense, ctx.Linear(cls, p + "pooler.dense", h, h, true, "pooler: hidden_size"));
   return ctx.Op(OpType::kTanh, p + "pooler.activation", {dense});
 }

@@ -14,8 +14,9 @@ Expected<ValueId> Embeddings(HfGraphContext& ctx, const std::string& p, ValueId 
   const HfVitConfig& v = ctx.config().vit;
   const int64_t h = ctx.hidden();
   const std::string projection = p + "embeddings.patch_embeddings.projection";
-  QC_ASSIGN_OR_RETURN(ValueId weight, ctx.Constant(projection + ".weight", {h, v.num_channels, v.patch_size, v.patch_size},
-                                                   "hidden_size x num_channels x patch_size x patch_size"));
+  QC_ASSIGN_OR_RETURN(ValueId weight,
+                      ctx.Constant(projection + ".weight", {h, v.num_channels, v.patch_size, v.patch_size},
+                                   "hidden_size x num_channels x patch_size x patch_size"));
   QC_ASSIGN_OR_RETURN(ValueId bias, ctx.Constant(projection + ".bias", {h}, "hidden_size"));
   QC_ASSIGN_OR_RETURN(ValueId x, ctx.Op(OpType::kPatchEmbed, projection, {pixels, weight, bias},
                                         {{ir::AttrName::kPatch, v.patch_size}}));
@@ -25,8 +26,8 @@ Expected<ValueId> Embeddings(HfGraphContext& ctx, const std::string& p, ValueId 
   // The checkpoint stores the table as [1, N+1, D]; AddPositionEmbedding takes [positions, D]: same bytes, new dims.
   const int64_t tokens = v.num_patches() + 1;
   const std::string table_name = p + "embeddings.position_embeddings";
-  QC_ASSIGN_OR_RETURN(ir::Tensor table, ctx.weights().TakeFloat(table_name, {1, tokens, h},
-                                                                "1 x (num_patches + 1) x hidden_size"));
+  QC_ASSIGN_OR_RETURN(ir::Tensor table,
+                      ctx.weights().TakeFloat(table_name, {1, tokens, h}, "1 x (num_patches + 1) x hidden_size"));
   QC_ASSIGN_OR_RETURN(ir::Tensor table2d, ir::Tensor::View(ir::DType::kF32, {tokens, h}, table.raw_data(),
                                                            table.byte_size(), table.owner()));
   QC_ASSIGN_OR_RETURN(ValueId positions, ctx.Constant(table_name, std::move(table2d)));

@@ -11,15 +11,15 @@ namespace {
 using nlohmann::json;
 
 // Sizes beyond these are not real models; rejecting them keeps later size arithmetic far from overflow.
-constexpr int64_t kMaxWidth = int64_t{1} << 20;      // hidden / intermediate size, heads
+constexpr int64_t kMaxWidth = int64_t{1} << 20;  // hidden / intermediate size, heads
 constexpr int64_t kMaxLayers = 4096;
 constexpr int64_t kMaxTableRows = int64_t{1} << 24;  // vocab, positions, token types, labels
 constexpr int64_t kMaxImageSide = int64_t{1} << 16;
 
 Status CheckRange(const JsonObject& obj, std::string_view key, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max) {
-    return obj.BadValue(key, "= " + std::to_string(value) + " is outside [" + std::to_string(min) + ", " +
-                                 std::to_string(max) + "]");
+    return obj.BadValue(
+        key, "= " + std::to_string(value) + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return Status::Ok();
 }
@@ -60,8 +60,9 @@ Expected<HfEncoderConfig> ParseEncoder(const JsonObject& c) {
   QC_ASSIGN_OR_RETURN(e.num_attention_heads, RequireSize(c, "num_attention_heads", kMaxWidth));
   QC_ASSIGN_OR_RETURN(e.intermediate_size, RequireSize(c, "intermediate_size", kMaxWidth));
   if (e.hidden_size % e.num_attention_heads != 0) {
-    return c.BadValue("hidden_size", "= " + std::to_string(e.hidden_size) + " is not divisible by num_attention_heads = " +
-                                         std::to_string(e.num_attention_heads));
+    return c.BadValue("hidden_size",
+                      "= " + std::to_string(e.hidden_size) +
+                          " is not divisible by num_attention_heads = " + std::to_string(e.num_attention_heads));
   }
   QC_ASSIGN_OR_RETURN(std::optional<std::string> act, c.OptionalString("hidden_act"));
   e.hidden_act_name = act.value_or("gelu");
@@ -211,31 +212,48 @@ Expected<HfLabels> ParseLabels(const JsonObject& c) {
 
 }  // namespace
 
-std::string_view HfModelTypeName(HfModelType type) { return type == HfModelType::kBert ? "bert" : "vit"; }
+std::string_view HfModelTypeName(HfModelType type) {
+  return type == HfModelType::kBert ? "bert" : "vit";
+}
 
 std::string_view HfActivationName(HfActivation act) {
   switch (act) {
-    case HfActivation::kGeluExact: return "gelu";
-    case HfActivation::kGeluTanh: return "gelu_tanh";
-    case HfActivation::kRelu: return "relu";
+    case HfActivation::kGeluExact:
+      return "gelu";
+    case HfActivation::kGeluTanh:
+      return "gelu_tanh";
+    case HfActivation::kRelu:
+      return "relu";
   }
   return "invalid";
 }
 
 std::string_view HfHeadKindName(HfHeadKind kind) {
   switch (kind) {
-    case HfHeadKind::kBaseModel: return "base_model";
-    case HfHeadKind::kSequenceClassification: return "sequence_classification";
-    case HfHeadKind::kTokenClassification: return "token_classification";
-    case HfHeadKind::kImageClassification: return "image_classification";
-    case HfHeadKind::kMaskedLM: return "masked_lm";
-    case HfHeadKind::kPreTraining: return "pretraining";
-    case HfHeadKind::kQuestionAnswering: return "question_answering";
-    case HfHeadKind::kMultipleChoice: return "multiple_choice";
-    case HfHeadKind::kNextSentencePrediction: return "next_sentence_prediction";
-    case HfHeadKind::kCausalLM: return "causal_lm";
-    case HfHeadKind::kMaskedImageModeling: return "masked_image_modeling";
-    case HfHeadKind::kUnknown: return "unknown";
+    case HfHeadKind::kBaseModel:
+      return "base_model";
+    case HfHeadKind::kSequenceClassification:
+      return "sequence_classification";
+    case HfHeadKind::kTokenClassification:
+      return "token_classification";
+    case HfHeadKind::kImageClassification:
+      return "image_classification";
+    case HfHeadKind::kMaskedLM:
+      return "masked_lm";
+    case HfHeadKind::kPreTraining:
+      return "pretraining";
+    case HfHeadKind::kQuestionAnswering:
+      return "question_answering";
+    case HfHeadKind::kMultipleChoice:
+      return "multiple_choice";
+    case HfHeadKind::kNextSentencePrediction:
+      return "next_sentence_prediction";
+    case HfHeadKind::kCausalLM:
+      return "causal_lm";
+    case HfHeadKind::kMaskedImageModeling:
+      return "masked_image_modeling";
+    case HfHeadKind::kUnknown:
+      return "unknown";
   }
   return "invalid";
 }

@@ -58,9 +58,9 @@ enum class HfHeadKind {
   kUnknown,                 ///< any other class name (kept in HfModelConfig::architecture)
 };
 
-std::string_view HfModelTypeName(HfModelType type);      // "bert", "vit"
-std::string_view HfActivationName(HfActivation act);     // "gelu", "gelu_tanh", "relu"
-std::string_view HfHeadKindName(HfHeadKind kind);         // "sequence_classification", ...
+std::string_view HfModelTypeName(HfModelType type);   // "bert", "vit"
+std::string_view HfActivationName(HfActivation act);  // "gelu", "gelu_tanh", "relu"
+std::string_view HfHeadKindName(HfHeadKind kind);     // "sequence_classification", ...
 
 /// Fields every supported encoder shares.
 struct HfEncoderConfig {

@@ -18,8 +18,7 @@ bool IsClassifier(HfHeadKind head) {
 
 // Pre-training heads whose encoder is what users want when they import such a checkpoint.
 bool IsPretrainingHead(HfHeadKind head) {
-  return head == HfHeadKind::kMaskedLM || head == HfHeadKind::kPreTraining ||
-         head == HfHeadKind::kMaskedImageModeling;
+  return head == HfHeadKind::kMaskedLM || head == HfHeadKind::kPreTraining || head == HfHeadKind::kMaskedImageModeling;
 }
 
 std::string DescribeArchitecture(const HfModelConfig& c) {
@@ -68,8 +67,9 @@ Expected<HfBuildPlan> ResolvePlan(const std::string& dir, const HfModelConfig& c
                          std::to_string(c.encoder.hidden_size));
     }
     if (!st->include_prompt) {
-      warnings.push_back(st->modules_path + ": Pooling include_prompt = false is ignored (prompts are not part of "
-                                            "the graph; pool over the whole input)");
+      warnings.push_back(st->modules_path +
+                         ": Pooling include_prompt = false is ignored (prompts are not part of "
+                         "the graph; pool over the whole input)");
     }
     plan.pooling = st;
   }
@@ -131,8 +131,9 @@ Status AddTokenizer(const std::string& model_dir, const HfModelConfig& c, const 
     // sentence-transformers lowercases the text before the tokenizer; keep the tokenizer's accent handling.
     t.strip_accents = t.strip_accents.value_or(false);
     t.lowercase = true;
-    result.warnings.push_back(st->modules_path + ": sentence_bert_config.json do_lower_case = true: lowercasing "
-                                                 "in the tokenizer");
+    result.warnings.push_back(st->modules_path +
+                              ": sentence_bert_config.json do_lower_case = true: lowercasing "
+                              "in the tokenizer");
   }
   const int64_t positions = c.bert.max_position_embeddings;
   int64_t max_length = positions;
@@ -152,8 +153,7 @@ Status AddTokenizer(const std::string& model_dir, const HfModelConfig& c, const 
   return Status::Ok();
 }
 
-Status AddImageSpec(const std::string& model_dir, const HfModelConfig& c, ir::GraphBuilder& b,
-                    HfImportResult& result) {
+Status AddImageSpec(const std::string& model_dir, const HfModelConfig& c, ir::GraphBuilder& b, HfImportResult& result) {
   const std::string path = (fs::path(model_dir) / "preprocessor_config.json").string();
   std::error_code ec;
   if (!fs::exists(path, ec)) {
@@ -189,10 +189,14 @@ std::string SummarizeUnused(const std::string& where, const std::vector<std::str
 
 std::string_view HfOutputName(HfOutput output) {
   switch (output) {
-    case HfOutput::kAuto: return "auto";
-    case HfOutput::kLogits: return "logits";
-    case HfOutput::kSentenceEmbedding: return "sentence_embedding";
-    case HfOutput::kLastHiddenState: return "last_hidden_state";
+    case HfOutput::kAuto:
+      return "auto";
+    case HfOutput::kLogits:
+      return "logits";
+    case HfOutput::kSentenceEmbedding:
+      return "sentence_embedding";
+    case HfOutput::kLastHiddenState:
+      return "last_hidden_state";
   }
   return "invalid";
 }
@@ -202,10 +206,9 @@ Expected<HfImportResult> ImportHfDirectory(const std::string& dir, const HfImpor
   if (!fs::is_directory(dir, ec)) return NotFound(dir + ": not a directory");
   HfImportResult result;
   QC_ASSIGN_OR_RETURN(result.pooling, ReadSentenceTransformersConfig(dir));
-  const std::string model_dir =
-      result.pooling && !result.pooling->transformer_path.empty()
-          ? (fs::path(dir) / result.pooling->transformer_path).string()
-          : dir;
+  const std::string model_dir = result.pooling && !result.pooling->transformer_path.empty()
+                                    ? (fs::path(dir) / result.pooling->transformer_path).string()
+                                    : dir;
   QC_ASSIGN_OR_RETURN(result.config, ReadHfConfig((fs::path(model_dir) / "config.json").string()));
   const HfModelConfig& c = result.config;
   QC_ASSIGN_OR_RETURN(HfWeights weights, HfWeights::Open(model_dir));

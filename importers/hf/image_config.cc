@@ -19,8 +19,8 @@ Expected<std::vector<double>> PerChannel(const JsonObject& c, std::string_view k
   if (const std::optional<double> scalar = JsonToFloat(*value)) return std::vector<double>(n, *scalar);
   if (!value->is_array()) return c.WrongType(key, "a number or a list of numbers");
   if (value->size() != n) {
-    return c.BadValue(key, "has " + std::to_string(value->size()) + " values for " + std::to_string(channels) +
-                               " channels");
+    return c.BadValue(key,
+                      "has " + std::to_string(value->size()) + " values for " + std::to_string(channels) + " channels");
   }
   std::vector<double> out;
   for (const json& v : *value) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -67,6 +68,11 @@ Expected<json> ParseJson(std::string_view text, const std::string& where, int ma
 }
 
 Expected<std::string> ReadSmallFile(const std::string& path, uint64_t max_bytes) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found) return NotFound(path + ": no such file");
+  // Directories, FIFOs and devices would fail oddly or block: only plain files are read.
+  if (!ec && st.type() != std::filesystem::file_type::regular) return IoError(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     if (errno == ENOENT) return NotFound(path + ": no such file");
@@ -91,16 +97,25 @@ Expected<json> ReadJsonFile(const std::string& path, int max_depth) {
 
 std::string JsonTypeName(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "object";
-    case json::value_t::array: return "array";
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    case json::value_t::number_float: return "float";
-    case json::value_t::binary: return "binary";
-    case json::value_t::discarded: return "discarded";
+    case json::value_t::number_unsigned:
+      return "integer";
+    case json::value_t::number_float:
+      return "float";
+    case json::value_t::binary:
+      return "binary";
+    case json::value_t::discarded:
+      return "discarded";
   }
   return "unknown";
 }
@@ -151,14 +166,18 @@ std::string JsonObject::Path(std::string_view key) const {
   return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
 }
 
-std::string JsonObject::Describe(std::string_view key) const { return file_ + ": field '" + Path(key) + "'"; }
+std::string JsonObject::Describe(std::string_view key) const {
+  return file_ + ": field '" + Path(key) + "'";
+}
 
-Status JsonObject::Missing(std::string_view key) const { return CorruptData(Describe(key) + " is missing"); }
+Status JsonObject::Missing(std::string_view key) const {
+  return CorruptData(Describe(key) + " is missing");
+}
 
 Status JsonObject::WrongType(std::string_view key, std::string_view expected) const {
   const json* found = Find(key);
-  return CorruptData(Describe(key) + " is " + (found ? JsonTypeName(*found) : std::string("missing")) +
-                     ", expected " + std::string(expected));
+  return CorruptData(Describe(key) + " is " + (found ? JsonTypeName(*found) : std::string("missing")) + ", expected " +
+                     std::string(expected));
 }
 
 Status JsonObject::BadValue(std::string_view key, const std::string& why) const {
@@ -171,7 +190,9 @@ const json* JsonObject::Find(std::string_view key) const {
   return it == value_->end() ? nullptr : &*it;
 }
 
-bool JsonObject::Has(std::string_view key) const { return Find(key) != nullptr; }
+bool JsonObject::Has(std::string_view key) const {
+  return Find(key) != nullptr;
+}
 
 bool JsonObject::HasNonNull(std::string_view key) const {
   const json* found = Find(key);

@@ -66,21 +66,25 @@ float DoubleToFloat(double d) {
 // Parses one tensor entry of the header. `where` is "<path>: tensor '<name>'".
 Expected<SafetensorsTensor> ParseEntry(const std::string& name, const json& entry, const std::string& where,
                                        uint64_t region_size) {
-  if (!entry.is_object()) return CorruptData(where + ": header entry is " + JsonTypeName(entry) + ", expected an object");
+  if (!entry.is_object())
+    return CorruptData(where + ": header entry is " + JsonTypeName(entry) + ", expected an object");
   SafetensorsTensor tensor;
   tensor.name = name;
 
   const auto dtype_it = entry.find("dtype");
   if (dtype_it == entry.end()) return CorruptData(where + ": field 'dtype' is missing");
-  if (!dtype_it->is_string()) return CorruptData(where + ": field 'dtype' is " + JsonTypeName(*dtype_it) + ", expected a string");
+  if (!dtype_it->is_string())
+    return CorruptData(where + ": field 'dtype' is " + JsonTypeName(*dtype_it) + ", expected a string");
   Expected<StDType> dtype = ParseStDType(dtype_it->get_ref<const std::string&>());
   if (!dtype.ok()) return dtype.status().WithContext(where);
   tensor.dtype = *dtype;
 
   const auto shape_it = entry.find("shape");
   if (shape_it == entry.end()) return CorruptData(where + ": field 'shape' is missing");
-  if (!shape_it->is_array()) return CorruptData(where + ": field 'shape' is " + JsonTypeName(*shape_it) + ", expected an array");
-  if (shape_it->size() > 64) return CorruptData(where + ": field 'shape' has " + std::to_string(shape_it->size()) + " dimensions (limit 64)");
+  if (!shape_it->is_array())
+    return CorruptData(where + ": field 'shape' is " + JsonTypeName(*shape_it) + ", expected an array");
+  if (shape_it->size() > 64)
+    return CorruptData(where + ": field 'shape' has " + std::to_string(shape_it->size()) + " dimensions (limit 64)");
   uint64_t count = 1;
   bool overflow = false;
   bool has_zero = false;
@@ -136,16 +140,26 @@ Expected<SafetensorsTensor> ParseEntry(const std::string& name, const json& entr
 
 std::string_view StDTypeName(StDType dtype) {
   switch (dtype) {
-    case StDType::kF64: return "F64";
-    case StDType::kF32: return "F32";
-    case StDType::kF16: return "F16";
-    case StDType::kBF16: return "BF16";
-    case StDType::kI64: return "I64";
-    case StDType::kI32: return "I32";
-    case StDType::kI16: return "I16";
-    case StDType::kI8: return "I8";
-    case StDType::kU8: return "U8";
-    case StDType::kBool: return "BOOL";
+    case StDType::kF64:
+      return "F64";
+    case StDType::kF32:
+      return "F32";
+    case StDType::kF16:
+      return "F16";
+    case StDType::kBF16:
+      return "BF16";
+    case StDType::kI64:
+      return "I64";
+    case StDType::kI32:
+      return "I32";
+    case StDType::kI16:
+      return "I16";
+    case StDType::kI8:
+      return "I8";
+    case StDType::kU8:
+      return "U8";
+    case StDType::kBool:
+      return "BOOL";
   }
   return "invalid";
 }
@@ -153,15 +167,19 @@ std::string_view StDTypeName(StDType dtype) {
 size_t StDTypeSize(StDType dtype) {
   switch (dtype) {
     case StDType::kF64:
-    case StDType::kI64: return 8;
+    case StDType::kI64:
+      return 8;
     case StDType::kF32:
-    case StDType::kI32: return 4;
+    case StDType::kI32:
+      return 4;
     case StDType::kF16:
     case StDType::kBF16:
-    case StDType::kI16: return 2;
+    case StDType::kI16:
+      return 2;
     case StDType::kI8:
     case StDType::kU8:
-    case StDType::kBool: return 1;
+    case StDType::kBool:
+      return 1;
   }
   return 1;
 }
@@ -249,7 +267,8 @@ Expected<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
   if (!S_ISREG(st.st_mode)) return IoError(path + ": not a regular file");
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size < 8) {
-    return CorruptData(path + ": " + std::to_string(size) + " bytes is too short for a safetensors file (8-byte "
+    return CorruptData(path + ": " + std::to_string(size) +
+                       " bytes is too short for a safetensors file (8-byte "
                        "header length missing)");
   }
   if (size > std::numeric_limits<size_t>::max()) return Unsupported(path + ": file too large to map");

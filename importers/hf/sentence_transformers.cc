@@ -52,9 +52,12 @@ Expected<HfPoolingMode> ParsePoolingConfig(const std::string& file, HfPoolingSpe
   std::vector<HfPoolingMode> modes;
   if (named) {
     static const std::pair<const char*, HfPoolingMode> kNames[] = {
-        {"cls", HfPoolingMode::kCls},          {"mean", HfPoolingMode::kMean},
-        {"max", HfPoolingMode::kMax},          {"mean_sqrt_len_tokens", HfPoolingMode::kMeanSqrtLen},
-        {"weightedmean", HfPoolingMode::kWeightedMean}, {"lasttoken", HfPoolingMode::kLastToken},
+        {"cls", HfPoolingMode::kCls},
+        {"mean", HfPoolingMode::kMean},
+        {"max", HfPoolingMode::kMax},
+        {"mean_sqrt_len_tokens", HfPoolingMode::kMeanSqrtLen},
+        {"weightedmean", HfPoolingMode::kWeightedMean},
+        {"lasttoken", HfPoolingMode::kLastToken},
     };
     for (const auto& [name, mode] : kNames) {
       if (*named == name) modes.push_back(mode);
@@ -78,12 +81,18 @@ Expected<HfPoolingMode> ParsePoolingConfig(const std::string& file, HfPoolingSpe
 
 std::string_view HfPoolingModeName(HfPoolingMode mode) {
   switch (mode) {
-    case HfPoolingMode::kCls: return "cls";
-    case HfPoolingMode::kMean: return "mean";
-    case HfPoolingMode::kMax: return "max";
-    case HfPoolingMode::kMeanSqrtLen: return "mean_sqrt_len_tokens";
-    case HfPoolingMode::kWeightedMean: return "weightedmean";
-    case HfPoolingMode::kLastToken: return "lasttoken";
+    case HfPoolingMode::kCls:
+      return "cls";
+    case HfPoolingMode::kMean:
+      return "mean";
+    case HfPoolingMode::kMax:
+      return "max";
+    case HfPoolingMode::kMeanSqrtLen:
+      return "mean_sqrt_len_tokens";
+    case HfPoolingMode::kWeightedMean:
+      return "weightedmean";
+    case HfPoolingMode::kLastToken:
+      return "lasttoken";
   }
   return "invalid";
 }
@@ -94,7 +103,8 @@ Expected<std::optional<HfPoolingSpec>> ReadSentenceTransformersConfig(const std:
   std::error_code ec;
   if (!fs::exists(modules_file, ec)) return std::optional<HfPoolingSpec>();
   QC_ASSIGN_OR_RETURN(json doc, ReadJsonFile(modules_file));
-  if (!doc.is_array()) return CorruptData(modules_file + ": expected a JSON array of modules, got " + JsonTypeName(doc));
+  if (!doc.is_array())
+    return CorruptData(modules_file + ": expected a JSON array of modules, got " + JsonTypeName(doc));
 
   std::vector<Module> modules;
   for (size_t i = 0; i < doc.size(); ++i) {
@@ -116,8 +126,7 @@ Expected<std::optional<HfPoolingSpec>> ReadSentenceTransformersConfig(const std:
   HfPoolingSpec spec;
   spec.modules_path = modules_file;
   if (modules.size() < 2 || modules[0].kind != "Transformer" || modules[1].kind != "Pooling") {
-    return Unsupported(modules_file +
-                       ": only the pipeline Transformer -> Pooling [-> Normalize] is supported (found " +
+    return Unsupported(modules_file + ": only the pipeline Transformer -> Pooling [-> Normalize] is supported (found " +
                        std::to_string(modules.size()) + " modules" +
                        (modules.empty() ? std::string() : ", the first is '" + modules[0].type + "'") + ")");
   }

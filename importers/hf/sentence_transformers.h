@@ -36,11 +36,11 @@ struct HfPoolingSpec {
   std::string modules_path;      ///< the modules.json read
   std::string transformer_path;  ///< Transformer module folder relative to the directory ("" = the directory)
   HfPoolingMode mode = HfPoolingMode::kMean;
-  bool normalize = false;                  ///< a Normalize module follows the pooling
+  bool normalize = false;  ///< a Normalize module follows the pooling
   std::optional<int64_t> word_embedding_dimension;
-  bool include_prompt = true;              ///< Pooling's include_prompt (false only matters with prompts)
-  std::optional<int64_t> max_seq_length;   ///< sentence_bert_config.json
-  std::optional<bool> do_lower_case;       ///< sentence_bert_config.json: lowercases text before tokenizing
+  bool include_prompt = true;             ///< Pooling's include_prompt (false only matters with prompts)
+  std::optional<int64_t> max_seq_length;  ///< sentence_bert_config.json
+  std::optional<bool> do_lower_case;      ///< sentence_bert_config.json: lowercases text before tokenizing
 };
 
 /// nullopt when `dir` has no modules.json (a plain Hugging Face directory).

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 #include "importers/hf/json_util.h"
@@ -128,8 +129,8 @@ Status CheckSpecialId(const JsonObject& where, std::string_view key, const std::
   const int64_t in_vocab = spec.TokenId(token);
   if (in_vocab < 0) return where.BadValue(key, "names '" + token + "', which is not in the vocabulary");
   if (in_vocab != id) {
-    return where.BadValue(key, "gives '" + token + "' id " + std::to_string(id) + " but the vocabulary has " +
-                                   std::to_string(in_vocab));
+    return where.BadValue(
+        key, "gives '" + token + "' id " + std::to_string(id) + " but the vocabulary has " + std::to_string(in_vocab));
   }
   return Status::Ok();
 }
@@ -169,9 +170,9 @@ Status ParsePostProcessor(const JsonObject& root, HfTokenizerSpec& spec) {
   const std::string sep = single[2].id;
   if (post->HasNonNull("pair")) {
     QC_ASSIGN_OR_RETURN(std::vector<Piece> pair, ParseTemplate(*post, "pair"));
-    if (pair.size() != 5 || !is(pair[0], true, 0) || pair[0].id != cls || !is(pair[1], false, 0) ||
-        pair[1].id != "A" || !is(pair[2], true, 0) || pair[2].id != sep || !is(pair[3], false, 1) ||
-        pair[3].id != "B" || !is(pair[4], true, 1) || pair[4].id != sep) {
+    if (pair.size() != 5 || !is(pair[0], true, 0) || pair[0].id != cls || !is(pair[1], false, 0) || pair[1].id != "A" ||
+        !is(pair[2], true, 0) || pair[2].id != sep || !is(pair[3], false, 1) || pair[3].id != "B" ||
+        !is(pair[4], true, 1) || pair[4].id != sep) {
       return Unsupported(post->Describe("pair") + " is not the BERT template '[CLS] $A [SEP] $B:1 [SEP]:1'");
     }
   }
@@ -217,11 +218,16 @@ Expected<HfAddedToken> ParseAddedToken(const JsonObject& t, std::optional<int64_
 // Checks added tokens against the vocab and appends those past its end (they must continue the ids densely).
 Status MergeAddedTokens(std::vector<HfAddedToken> tokens, const std::string& where, HfTokenizerSpec& spec) {
   std::sort(tokens.begin(), tokens.end(), [](const HfAddedToken& a, const HfAddedToken& b) { return a.id < b.id; });
+  std::unordered_set<std::string_view> known;  // views into spec.vocab / tokens, both stable below
+  if (!tokens.empty() && tokens.back().id >= static_cast<int64_t>(spec.vocab.size())) {
+    spec.vocab.reserve(spec.vocab.size() + tokens.size());  // appends below must not move the viewed strings
+    known.insert(spec.vocab.begin(), spec.vocab.end());
+  }
   for (size_t i = 0; i < tokens.size(); ++i) {
     const HfAddedToken& t = tokens[i];
     if (i > 0 && tokens[i - 1].id == t.id) {
-      return CorruptData(where + ": added tokens '" + tokens[i - 1].content + "' and '" + t.content +
-                         "' share id " + std::to_string(t.id));
+      return CorruptData(where + ": added tokens '" + tokens[i - 1].content + "' and '" + t.content + "' share id " +
+                         std::to_string(t.id));
     }
     const auto size = static_cast<int64_t>(spec.vocab.size());
     if (t.id < 0 || t.id > size || size >= kMaxVocab) {
@@ -229,7 +235,7 @@ Status MergeAddedTokens(std::vector<HfAddedToken> tokens, const std::string& whe
                          "; ids must lie in the vocabulary or continue it densely from " + std::to_string(size));
     }
     if (t.id == size) {
-      if (spec.TokenId(t.content) >= 0) {
+      if (!known.insert(t.content).second) {
         return CorruptData(where + ": added token '" + t.content + "' (id " + std::to_string(t.id) +
                            ") is already in the vocabulary under another id");
       }
@@ -278,7 +284,8 @@ Expected<std::optional<std::string>> TokenName(const JsonObject& obj, std::strin
   if (value->is_null()) return std::optional<std::string>(std::string());
   if (value->is_string()) return std::optional<std::string>(value->get<std::string>());
   if (value->is_object()) {
-    const JsonObject token(*value, obj.file(), obj.prefix().empty() ? std::string(key) : obj.prefix() + "." + std::string(key));
+    const JsonObject token(*value, obj.file(),
+                           obj.prefix().empty() ? std::string(key) : obj.prefix() + "." + std::string(key));
     QC_ASSIGN_OR_RETURN(std::string content, token.RequireString("content"));
     return std::optional<std::string>(std::move(content));
   }
@@ -358,7 +365,8 @@ Status ApplyTokenizerConfig(const JsonObject& c, bool has_tokenizer_json, HfToke
 }
 
 Status CheckSpecialsInVocab(const std::string& dir, const ExplicitSpecials& explicit_specials, HfTokenizerSpec& spec) {
-  if (!spec.mask_token.empty() && spec.TokenId(spec.mask_token) < 0 && explicit_specials.keys.count("mask_token") == 0) {
+  if (!spec.mask_token.empty() && spec.TokenId(spec.mask_token) < 0 &&
+      explicit_specials.keys.count("mask_token") == 0) {
     spec.mask_token.clear();  // the BERT default "[MASK]" does not apply to this vocab
   }
   const std::pair<const char*, const std::string*> fields[] = {{"unk_token", &spec.unk_token},
@@ -383,61 +391,6 @@ int64_t HfTokenizerSpec::TokenId(std::string_view token) const {
     if (vocab[i] == token) return static_cast<int64_t>(i);
   }
   return -1;
-}
-
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  while (i < text.size()) {
-    const unsigned char c = byte(i);
-    size_t extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((byte(i + k) & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
-Expected<std::vector<std::string>> ParseVocabTxt(std::string_view text, const std::string& path) {
-  std::vector<std::string> tokens;
-  std::map<std::string_view, size_t> line_of;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view token = text.substr(start, end - start);
-    if (!token.empty() && token.back() == '\r') token.remove_suffix(1);
-    const size_t line = tokens.size() + 1;
-    if (token.empty()) return CorruptData(path + ": line " + std::to_string(line) + " is empty (no token)");
-    if (!IsValidUtf8(token)) return CorruptData(path + ": line " + std::to_string(line) + " is not valid UTF-8");
-    if (const auto [it, inserted] = line_of.emplace(token, line); !inserted) {
-      return CorruptData(path + ": line " + std::to_string(line) + " repeats token '" + std::string(token) +
-                         "' of line " + std::to_string(it->second));
-    }
-    if (static_cast<int64_t>(tokens.size()) >= kMaxVocab) return CorruptData(path + ": more than 2^24 tokens");
-    tokens.emplace_back(token);
-    start = end + 1;
-  }
-  if (tokens.empty()) return CorruptData(path + ": the vocabulary is empty");
-  return tokens;
 }
 
 Expected<HfTokenizerSpec> ParseTokenizerJson(std::string_view text, const std::string& path) {
@@ -518,7 +471,8 @@ Expected<HfTokenizerSpec> ReadHfTokenizer(const std::string& dir) {
     // BertTokenizer treats its special tokens as never-split added tokens matched in the raw text.
     std::vector<HfAddedToken> tokens;
     std::set<std::string> seen;
-    for (const std::string* t : {&spec.pad_token, &spec.unk_token, &spec.cls_token, &spec.sep_token, &spec.mask_token}) {
+    for (const std::string* t :
+         {&spec.pad_token, &spec.unk_token, &spec.cls_token, &spec.sep_token, &spec.mask_token}) {
       if (t->empty() || !seen.insert(*t).second) continue;
       tokens.push_back(HfAddedToken{*t, spec.TokenId(*t), true, false});
     }

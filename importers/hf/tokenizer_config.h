@@ -81,9 +81,9 @@ struct HfTokenizerSpec {
 
   // tokenizer.json truncation / padding as saved (informational).
   std::optional<int64_t> truncation_max_length;
-  std::string truncation_strategy;     ///< "LongestFirst", "OnlyFirst", "OnlySecond" or ""
+  std::string truncation_strategy;        ///< "LongestFirst", "OnlyFirst", "OnlySecond" or ""
   std::optional<int64_t> padding_length;  ///< Fixed(n)
-  std::string padding_strategy;        ///< "BatchLongest", "Fixed" or ""
+  std::string padding_strategy;           ///< "BatchLongest", "Fixed" or ""
 
   /// Disagreements resolved while reading (e.g. tokenizer_config.json overriding tokenizer.json's lowercase).
   std::vector<std::string> warnings;

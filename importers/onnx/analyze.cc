@@ -29,16 +29,23 @@ std::optional<Elems> Binary(const Elems& a, const Elems& b, const std::string& o
     const SymDim& y = b[b.size() == 1 ? 0 : k];
     if (op == "Equal") {
       // Symbols are sizes >= 1: equal expressions are equal; a non-negative expression never equals a negative number.
-      if (x && y && *x == *y) out[k] = SymExpr(1);
-      else if (x && y && x->IsConstant() && y->IsConstant()) out[k] = SymExpr(0);
-      else if (x && y && ((x->IsNonNegative() && y->IsConstant() && y->ConstantValue() < 0) ||
-                          (y->IsNonNegative() && x->IsConstant() && x->ConstantValue() < 0))) out[k] = SymExpr(0);
+      if (x && y && *x == *y)
+        out[k] = SymExpr(1);
+      else if (x && y && x->IsConstant() && y->IsConstant())
+        out[k] = SymExpr(0);
+      else if (x && y &&
+               ((x->IsNonNegative() && y->IsConstant() && y->ConstantValue() < 0) ||
+                (y->IsNonNegative() && x->IsConstant() && x->ConstantValue() < 0)))
+        out[k] = SymExpr(0);
       continue;
     }
     if (!x || !y) continue;
-    if (op == "Add") out[k] = *x + *y;
-    else if (op == "Sub") out[k] = *x - *y;
-    else if (op == "Mul") out[k] = *x * *y;
+    if (op == "Add")
+      out[k] = *x + *y;
+    else if (op == "Sub")
+      out[k] = *x - *y;
+    else if (op == "Mul")
+      out[k] = *x * *y;
     else if (op == "Div") {
       if (x->IsConstant() && y->IsConstant() && y->ConstantValue() != 0) {
         out[k] = SymExpr(x->ConstantValue() / y->ConstantValue());

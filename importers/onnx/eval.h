@@ -30,6 +30,7 @@ bool IsEvaluableOp(const WNode& node);
 
 /// Outputs of `node` for these inputs (nullptr = absent optional input), one per node output. `opset` selects
 /// attribute-or-input forms (Unsqueeze/Squeeze/Reduce* axes). Errors start with "<op>: ".
-Expected<std::vector<HostTensor>> EvalNode(const WNode& node, int64_t opset, const std::vector<const HostTensor*>& inputs);
+Expected<std::vector<HostTensor>> EvalNode(const WNode& node, int64_t opset,
+                                           const std::vector<const HostTensor*>& inputs);
 
 }  // namespace qc::onnx_import

@@ -14,7 +14,9 @@ namespace {
 bool IsComparison(const std::string& op) {
   return op == "Equal" || op == "Less" || op == "Greater" || op == "LessOrEqual" || op == "GreaterOrEqual";
 }
-bool IsLogic(const std::string& op) { return op == "And" || op == "Or" || op == "Xor"; }
+bool IsLogic(const std::string& op) {
+  return op == "And" || op == "Or" || op == "Xor";
+}
 
 Expected<double> FloatBinary(const WNode& n, double a, double b) {
   const std::string& op = n.op_type;
@@ -120,7 +122,8 @@ Expected<Outputs> Elementwise(const WNode& n, const Inputs& in) {
     }
     if (IsComparison(op)) {
       const auto ia = static_cast<size_t>(at(0)), ib = static_cast<size_t>(at(1));
-      out.i[uk] = in[0]->is_float() ? Compare(op, in[0]->f[ia], in[1]->f[ib]) : CompareInt(op, in[0]->i[ia], in[1]->i[ib]);
+      out.i[uk] =
+          in[0]->is_float() ? Compare(op, in[0]->f[ia], in[1]->f[ib]) : CompareInt(op, in[0]->i[ia], in[1]->i[ib]);
       continue;
     }
     // Arithmetic, folded left over the (possibly variadic) inputs.
@@ -158,28 +161,46 @@ Expected<Outputs> Unary(const WNode& n, const HostTensor& x) {
     }
     if (!x.is_float()) {
       const int64_t v = x.i[k];
-      if (op == "Neg") out.i[k] = WrapToType(x.dtype, -v);
-      else if (op == "Abs") out.i[k] = v < 0 ? -v : v;
-      else if (op == "Relu") out.i[k] = std::max<int64_t>(v, 0);
-      else if (op == "Sign") out.i[k] = (v > 0) - (v < 0);
-      else return Fail(n, "integer input not supported");
+      if (op == "Neg")
+        out.i[k] = WrapToType(x.dtype, -v);
+      else if (op == "Abs")
+        out.i[k] = v < 0 ? -v : v;
+      else if (op == "Relu")
+        out.i[k] = std::max<int64_t>(v, 0);
+      else if (op == "Sign")
+        out.i[k] = (v > 0) - (v < 0);
+      else
+        return Fail(n, "integer input not supported");
       continue;
     }
     const double v = x.f[k];
     double r = 0;
-    if (op == "Neg") r = -v;
-    else if (op == "Abs") r = std::fabs(v);
-    else if (op == "Sqrt") r = std::sqrt(v);
-    else if (op == "Reciprocal") r = 1.0 / v;
-    else if (op == "Exp") r = std::exp(v);
-    else if (op == "Log") r = std::log(v);
-    else if (op == "Erf") r = std::erf(v);
-    else if (op == "Tanh") r = std::tanh(v);
-    else if (op == "Relu") r = std::max(v, 0.0);
-    else if (op == "Floor") r = std::floor(v);
-    else if (op == "Ceil") r = std::ceil(v);
-    else if (op == "Sign") r = (v > 0) - (v < 0);
-    else return Fail(n, "unsupported unary operation");
+    if (op == "Neg")
+      r = -v;
+    else if (op == "Abs")
+      r = std::fabs(v);
+    else if (op == "Sqrt")
+      r = std::sqrt(v);
+    else if (op == "Reciprocal")
+      r = 1.0 / v;
+    else if (op == "Exp")
+      r = std::exp(v);
+    else if (op == "Log")
+      r = std::log(v);
+    else if (op == "Erf")
+      r = std::erf(v);
+    else if (op == "Tanh")
+      r = std::tanh(v);
+    else if (op == "Relu")
+      r = std::max(v, 0.0);
+    else if (op == "Floor")
+      r = std::floor(v);
+    else if (op == "Ceil")
+      r = std::ceil(v);
+    else if (op == "Sign")
+      r = (v > 0) - (v < 0);
+    else
+      return Fail(n, "unsupported unary operation");
     out.f[k] = RoundToType(x.dtype, r);
   }
   return Outputs{out};
@@ -188,7 +209,7 @@ Expected<Outputs> Unary(const WNode& n, const HostTensor& x) {
 Expected<Outputs> Reduce(const WNode& n, const Inputs& in) {
   QC_ASSIGN_OR_RETURN(const HostTensor* x, Need(n, in, 0));
   std::optional<std::vector<int64_t>> axes;
-    QC_RETURN_IF_ERROR(AxesOf(n, in, 1, &axes));
+  QC_RETURN_IF_ERROR(AxesOf(n, in, 1, &axes));
   const auto rank = static_cast<int64_t>(x->dims.size());
   std::vector<bool> reduce(static_cast<size_t>(rank), false);
   if (!axes || axes->empty()) {
@@ -205,13 +226,15 @@ Expected<Outputs> Reduce(const WNode& n, const Inputs& in) {
   for (int64_t a = 0; a < rank; ++a) {
     const int64_t d = x->dims[static_cast<size_t>(a)];
     kept_dims.push_back(reduce[static_cast<size_t>(a)] ? 1 : d);
-    if (!reduce[static_cast<size_t>(a)]) out_dims.push_back(d);
-    else if (keep) out_dims.push_back(1);
+    if (!reduce[static_cast<size_t>(a)])
+      out_dims.push_back(d);
+    else if (keep)
+      out_dims.push_back(1);
   }
   const int64_t out_count = std::accumulate(kept_dims.begin(), kept_dims.end(), int64_t{1}, std::multiplies<>());
   const std::string& op = n.op_type;
-  std::vector<double> acc(static_cast<size_t>(out_count), op == "ReduceMax"   ? -INFINITY
-                                                          : op == "ReduceMin" ? INFINITY
+  std::vector<double> acc(static_cast<size_t>(out_count), op == "ReduceMax"    ? -INFINITY
+                                                          : op == "ReduceMin"  ? INFINITY
                                                           : op == "ReduceProd" ? 1.0
                                                                                : 0.0);
   const std::vector<int64_t> ks = Strides(kept_dims), xs = Strides(x->dims);
@@ -224,10 +247,14 @@ Expected<Outputs> Reduce(const WNode& n, const Inputs& in) {
     }
     double& s = acc[static_cast<size_t>(o)];
     const double v = x->AsDouble(k);
-    if (op == "ReduceMax") s = std::max(s, v);
-    else if (op == "ReduceMin") s = std::min(s, v);
-    else if (op == "ReduceProd") s *= v;
-    else s += v;
+    if (op == "ReduceMax")
+      s = std::max(s, v);
+    else if (op == "ReduceMin")
+      s = std::min(s, v);
+    else if (op == "ReduceProd")
+      s *= v;
+    else
+      s += v;
   }
   const int64_t group = out_count == 0 ? 0 : static_cast<int64_t>(x->size()) / out_count;
   HostTensor out = HostTensor::Zeros(x->dtype, out_dims, static_cast<size_t>(out_count));
@@ -264,12 +291,18 @@ Expected<Outputs> CumSum(const WNode& n, const Inputs& in) {
       const double v = x->AsDouble(idx);
       const int64_t iv = x->is_float() ? 0 : x->i[idx];
       if (exclusive) {
-        if (out.is_float()) out.f[idx] = RoundToType(out.dtype, acc); else out.i[idx] = iacc;
+        if (out.is_float())
+          out.f[idx] = RoundToType(out.dtype, acc);
+        else
+          out.i[idx] = iacc;
       }
       acc += v;
       iacc += iv;
       if (!exclusive) {
-        if (out.is_float()) out.f[idx] = RoundToType(out.dtype, acc); else out.i[idx] = iacc;
+        if (out.is_float())
+          out.f[idx] = RoundToType(out.dtype, acc);
+        else
+          out.i[idx] = iacc;
       }
     }
   }
@@ -292,17 +325,22 @@ Expected<Outputs> Trilu(const WNode& n, const Inputs& in) {
     const int64_t c = static_cast<int64_t>(k) % cols, r = (static_cast<int64_t>(k) / cols) % rows;
     const bool keep = upper ? c - r >= diag : c - r <= diag;
     if (!keep) {
-      if (out.is_float()) out.f[k] = 0; else out.i[k] = 0;
+      if (out.is_float())
+        out.f[k] = 0;
+      else
+        out.i[k] = 0;
     }
   }
   return Outputs{out};
 }
 
-const char* const kMathOps[] = {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Equal", "Less",
-                                "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Where", "Not",
-                                "IsNaN", "IsInf", "Neg", "Abs", "Sqrt", "Reciprocal", "Exp", "Log", "Erf", "Tanh",
-                                "Relu", "Floor", "Ceil", "Sign", "ReduceSum", "ReduceMean", "ReduceMax",
-                                "ReduceMin", "ReduceProd", "CumSum", "Trilu"};
+const char* const kMathOps[] = {
+    "Add",       "Sub",       "Mul",        "Div",        "Pow",     "Mod",         "Max",
+    "Min",       "Sum",       "Equal",      "Less",       "Greater", "LessOrEqual", "GreaterOrEqual",
+    "And",       "Or",        "Xor",        "Where",      "Not",     "IsNaN",       "IsInf",
+    "Neg",       "Abs",       "Sqrt",       "Reciprocal", "Exp",     "Log",         "Erf",
+    "Tanh",      "Relu",      "Floor",      "Ceil",       "Sign",    "ReduceSum",   "ReduceMean",
+    "ReduceMax", "ReduceMin", "ReduceProd", "CumSum",     "Trilu"};
 
 }  // namespace
 

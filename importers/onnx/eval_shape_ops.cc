@@ -328,10 +328,9 @@ Expected<Outputs> Split(const WNode& n, const Inputs& in) {
   return outs;
 }
 
-const char* const kShapeOps[] = {"Identity", "Cast",      "Reshape",        "Flatten", "Unsqueeze",
-                                 "Squeeze",  "Concat",    "Gather",         "GatherElements", "GatherND",
-                                 "Slice",    "Transpose", "Expand",         "Tile",    "ConstantOfShape",
-                                 "Range",    "Split"};
+const char* const kShapeOps[] = {"Identity", "Cast",   "Reshape",         "Flatten",  "Unsqueeze", "Squeeze",
+                                 "Concat",   "Gather", "GatherElements",  "GatherND", "Slice",     "Transpose",
+                                 "Expand",   "Tile",   "ConstantOfShape", "Range",    "Split"};
 
 }  // namespace
 

@@ -24,7 +24,9 @@ struct ExternalDataResolver::Mapping {
 
 namespace {
 
-std::string ErrnoText() { return std::strerror(errno); }
+std::string ErrnoText() {
+  return std::strerror(errno);
+}
 
 Expected<uint64_t> ParseByteCount(const std::string& text, const std::string& key, const std::string& what) {
   if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -51,7 +53,8 @@ Status CheckExternalLocation(const std::string& location) {
   if (location.empty()) return InvalidArgument("external_data 'location' is empty");
   if (location.find('\0') != std::string::npos) return InvalidArgument("external_data 'location' contains a NUL byte");
   if (location.find('\\') != std::string::npos) {
-    return InvalidArgument("external_data 'location' '" + location + "' contains a backslash (only relative POSIX paths "
+    return InvalidArgument("external_data 'location' '" + location +
+                           "' contains a backslash (only relative POSIX paths "
                            "inside the model's directory are accepted)");
   }
   if (location[0] == '/' || (location.size() >= 2 && location[1] == ':')) {
@@ -136,8 +139,8 @@ Expected<ExternalBytes> ExternalDataResolver::Resolve(const onnx::TensorProto& t
   Status location_ok = CheckExternalLocation(location);
   if (!location_ok.ok()) return location_ok.WithContext(what);
   if (length && *length != expected_bytes) {
-    return CorruptData(what + ": external_data 'length' = " + std::to_string(*length) + " but the tensor's shape needs " +
-                       std::to_string(expected_bytes) + " bytes");
+    return CorruptData(what + ": external_data 'length' = " + std::to_string(*length) +
+                       " but the tensor's shape needs " + std::to_string(expected_bytes) + " bytes");
   }
   QC_ASSIGN_OR_RETURN(std::shared_ptr<Mapping> file, Open(location, what));
   // Overflow-safe: compare against what is left after the offset instead of computing offset + length.

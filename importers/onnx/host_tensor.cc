@@ -20,12 +20,18 @@ double RoundToType(int32_t dtype, double v) {
 
 int64_t WrapToType(int32_t dtype, int64_t v) {
   switch (dtype) {
-    case onnx::TensorProto::BOOL: return v != 0 ? 1 : 0;
-    case onnx::TensorProto::INT32: return static_cast<int32_t>(v);
-    case onnx::TensorProto::INT16: return static_cast<int16_t>(v);
-    case onnx::TensorProto::INT8: return static_cast<int8_t>(v);
-    case onnx::TensorProto::UINT8: return static_cast<uint8_t>(v);
-    default: return v;
+    case onnx::TensorProto::BOOL:
+      return v != 0 ? 1 : 0;
+    case onnx::TensorProto::INT32:
+      return static_cast<int32_t>(v);
+    case onnx::TensorProto::INT16:
+      return static_cast<int16_t>(v);
+    case onnx::TensorProto::INT8:
+      return static_cast<int8_t>(v);
+    case onnx::TensorProto::UINT8:
+      return static_cast<uint8_t>(v);
+    default:
+      return v;
   }
 }
 
@@ -112,7 +118,8 @@ Expected<HostTensor> HostTensor::FromIr(const ir::Tensor& tensor) {
       for (size_t k = 0; k < n; ++k) t.i[k] = tensor.raw_data()[k];
       return t;
     }
-    default: return Unsupported("tensor " + tensor.TypeString() + " cannot be evaluated at import time");
+    default:
+      return Unsupported("tensor " + tensor.TypeString() + " cannot be evaluated at import time");
   }
 }
 
@@ -122,7 +129,8 @@ Expected<ir::Tensor> HostTensor::ToIr() const {
       std::vector<float> v(f.begin(), f.end());
       return ir::Tensor::FromVector<float>(dims, std::move(v));
     }
-    case onnx::TensorProto::INT64: return ir::Tensor::FromVector<int64_t>(dims, i);
+    case onnx::TensorProto::INT64:
+      return ir::Tensor::FromVector<int64_t>(dims, i);
     case onnx::TensorProto::INT32: {
       std::vector<int32_t> v(i.begin(), i.end());
       return ir::Tensor::FromVector<int32_t>(dims, std::move(v));
@@ -141,7 +149,8 @@ Expected<ir::Tensor> HostTensor::ToIr() const {
       return ir::Tensor::FromBytes(dtype == onnx::TensorProto::BOOL ? ir::DType::kBool : ir::DType::kU8, dims,
                                    std::move(v));
     }
-    default: return Unsupported("a computed " + DataTypeName(dtype) + " constant has no IR dtype");
+    default:
+      return Unsupported("a computed " + DataTypeName(dtype) + " constant has no IR dtype");
   }
 }
 

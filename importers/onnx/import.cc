@@ -35,8 +35,8 @@ std::string DirectoryOf(const std::string& path) {
 
 }  // namespace
 
-Expected<ImportResult> ImportOnnxModel(onnx::ModelProto model, const std::string& base_dir, const ImportOptions& options,
-                                       const std::string& source) {
+Expected<ImportResult> ImportOnnxModel(onnx::ModelProto model, const std::string& base_dir,
+                                       const ImportOptions& options, const std::string& source) {
   if (options.num_heads < 0) return InvalidArgument("ImportOptions.num_heads must be >= 0");
   auto shared = std::make_shared<const onnx::ModelProto>(std::move(model));
   ImportResult result;
@@ -55,9 +55,8 @@ Expected<ImportResult> ImportOnnxModel(onnx::ModelProto model, const std::string
 
   PatternContext ctx{g, report, options};
   using Pass = int (*)(PatternContext&);
-  const Pass passes[] = {RunCleanup,     DecomposeContribOps, FuseLayerNorm,   FuseGelu,
-                         FuseLinear,     FuseAttention,       FuseEmbeddings,  FuseVitFrontEnd,
-                         FuseHeadsAndElementwise};
+  const Pass passes[] = {RunCleanup,    DecomposeContribOps, FuseLayerNorm,   FuseGelu,    FuseLinear,
+                         FuseAttention, FuseEmbeddings,      FuseVitFrontEnd, FusePooling, FuseHeadsAndElementwise};
   for (Pass pass : passes) {
     pass(ctx);
     g.RemoveDeadNodes();

@@ -5,8 +5,8 @@
 //   resolves external data safely (mmapped, path-checked), analyses shapes symbolically, folds the shape chains,
 //   and canonicalises the graph with one pattern family per file (docs/onnx-import.md):
 //     cleanup (Identity, Dropout, no-op Cast/Reshape) -> com.microsoft decomposition -> LayerNorm -> GELU -> Linear
-//     -> attention (eager and SDPA, masks classified by probing) -> embeddings -> ViT front end -> heads
-//     -> remaining elementwise ops.
+//     -> attention (eager and SDPA, masks classified by probing) -> embeddings -> ViT front end -> mean pooling /
+//     L2 normalisation -> heads (CLS selection, Tanh) -> remaining elementwise ops.
 //   Success means every node contributing to an output became an IR op; the graph passes ir::Verify. Otherwise the
 //   status is kUnsupported and lists EVERY unconverted node at once (name, op type, domain, opset, producer, and the
 //   reason a pattern gave up, with re-export hints for fused/quantized ops). A partially converted graph is never
@@ -51,9 +51,9 @@ struct ImportReport {
   int64_t ir_nodes = 0;
   /// Pattern name -> matches: "embedding", "position_embedding", "layernorm", "gelu", "linear", "attention", ...
   std::map<std::string, int64_t> fusions;
-  int64_t num_heads = 0;    ///< 0 when the model has no attention
-  int64_t hidden_size = 0;  ///< attention width (q/k/v size), 0 when no attention
-  int64_t num_layers = 0;   ///< attention blocks
+  int64_t num_heads = 0;           ///< 0 when the model has no attention
+  int64_t hidden_size = 0;         ///< attention width (q/k/v size), 0 when no attention
+  int64_t num_layers = 0;          ///< attention blocks
   std::vector<std::string> notes;  ///< semantic details worth knowing (fill values, assumptions)
 
   void Count(const std::string& pattern, int64_t n = 1) { fusions[pattern] += n; }

@@ -23,7 +23,9 @@ const WNode* Producer(const WGraph& g, int v, const char* op, int* id) {
   return &g.nodes[static_cast<size_t>(p)];
 }
 
-bool SingleUse(const WGraph& g, int v) { return v >= 0 && g.DataConsumers(v).size() == 1 && !g.IsGraphOutput(v); }
+bool SingleUse(const WGraph& g, int v) {
+  return v >= 0 && g.DataConsumers(v).size() == 1 && !g.IsGraphOutput(v);
+}
 
 const WNode* SoleConsumer(const WGraph& g, int v, const char* op, int* id) {
   if (!SingleUse(g, v)) return nullptr;
@@ -34,9 +36,13 @@ const WNode* SoleConsumer(const WGraph& g, int v, const char* op, int* id) {
   return &n;
 }
 
-std::optional<double> ScalarOf(const WGraph& g, int v) { return ConstScalar(g, v); }
+std::optional<double> ScalarOf(const WGraph& g, int v) {
+  return ConstScalar(g, v);
+}
 
-bool Near(double a, double b, double rel) { return std::fabs(a - b) <= rel * std::fabs(b); }
+bool Near(double a, double b, double rel) {
+  return std::fabs(a - b) <= rel * std::fabs(b);
+}
 
 int OtherOperand(const WNode& n, int v) {
   if (n.inputs.size() != 2) return -1;
@@ -100,8 +106,8 @@ Expected<int> ReshapedConstant(WGraph& g, int v, std::vector<int64_t> dims, cons
   const ir::Tensor* t = g.Constant(v);
   if (t == nullptr) return Internal("ReshapedConstant: " + g.DescribeValue(v) + " is not constant");
   if (t->dims() == dims) return v;
-  QC_ASSIGN_OR_RETURN(ir::Tensor view, ir::Tensor::View(t->dtype(), std::move(dims), t->raw_data(), t->byte_size(),
-                                                        t->owner()));
+  QC_ASSIGN_OR_RETURN(ir::Tensor view,
+                      ir::Tensor::View(t->dtype(), std::move(dims), t->raw_data(), t->byte_size(), t->owner()));
   const int id = g.AddConstant(name, std::move(view));
   g.values[static_cast<size_t>(id)].alias_of = v;
   return id;
@@ -140,7 +146,7 @@ int AddOnnxNode(WGraph& g, const std::string& op, const std::string& name, std::
 }
 
 std::string LinearWeightName(const WGraph& g, int weight, int bias, const std::string& fallback) {
-  static const std::regex kGenerated(R"((onnx::.*)|(val_\d+)|(.*_qkv_weight))");
+  static const std::regex kGenerated(R"((onnx::.*)|(val_\d+))");
   const std::string& wname = g.values[static_cast<size_t>(weight)].name;
   if (bias >= 0 && std::regex_match(wname, kGenerated)) {
     const std::string& bname = g.values[static_cast<size_t>(bias)].name;

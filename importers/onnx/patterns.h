@@ -46,6 +46,8 @@ int FuseAttention(PatternContext& ctx);
 int FuseEmbeddings(PatternContext& ctx);
 /// Conv patch embedding -> PatchEmbed, CLS Expand + Concat -> PrependToken, position Add -> AddPositionEmbedding.
 int FuseVitFrontEnd(PatternContext& ctx);
+/// Sentence-embedding heads: masked / plain mean pooling -> MeanPool, Div(x, clamp(ReduceL2(x))) -> L2Normalize.
+int FusePooling(PatternContext& ctx);
 /// CLS selection (Gather axis 1 / Slice + Squeeze) -> SelectToken, then Tanh, Relu, Softmax and elementwise
 /// Add/Sub/Mul/Div-by-constant on activations -> their IR ops (patterns_elementwise.cc).
 int FuseHeadsAndElementwise(PatternContext& ctx);

@@ -21,7 +21,9 @@ struct HeadPath {
   std::vector<int> nodes;
 };
 
-bool DimEq(const SymShape& a, size_t i, const SymShape& b, size_t j) { return a[i] && b[j] && *a[i] == *b[j]; }
+bool DimEq(const SymShape& a, size_t i, const SymShape& b, size_t j) {
+  return a[i] && b[j] && *a[i] == *b[j];
+}
 
 // Reshape(y[a,b,c,d] -> [a*b,c,d]) -> Transpose(0,2,1) -> Reshape(-> [a,b,d,c])  ==  Transpose(y, (0,1,3,2))
 // (the dynamo exporter's spelling of k.transpose(-2, -1)); returns y and the three node ids.
@@ -166,6 +168,8 @@ bool MatchScores(const WGraph& g, int softmax_in, AttentionMatch* m, int* qk, st
   return false;
 }
 
+// Softmax(scale * q_h k_h^T [+ mask]) [-> Where(IsNaN(p), 0, p)] -> MatMul(v_h) -> Transpose -> Reshape([B, S, H])
+//   =>  Attention(q, k, v, mask; num_heads, scale, mask_fill)   (q_h = split_heads(q) and so on)
 std::optional<AttentionMatch> Match(const WGraph& g, int softmax_id, std::string* why) {
   const WNode& sm = g.nodes[static_cast<size_t>(softmax_id)];
   const int rank = RankOf(g, sm.inputs[0]);
@@ -226,7 +230,8 @@ std::optional<AttentionMatch> Match(const WGraph& g, int softmax_id, std::string
   m.nodes.push_back(id);
   const WNode* r = SoleConsumer(g, t->outputs[0], "Reshape", &id);
   const SymShape *rs = r ? ShapeOf(g, r->outputs[0]) : nullptr, *qs = ShapeOf(g, q->base);
-  if (!r || !rs || !qs || rs->size() != 3 || !DimEq(*rs, 0, *qs, 0) || !DimEq(*rs, 1, *qs, 1) || !DimEq(*rs, 2, *qs, 2)) {
+  if (!r || !rs || !qs || rs->size() != 3 || !DimEq(*rs, 0, *qs, 0) || !DimEq(*rs, 1, *qs, 1) ||
+      !DimEq(*rs, 2, *qs, 2)) {
     *why = "attention: the heads are not merged back to [B, S, H]";
     return std::nullopt;
   }
@@ -266,8 +271,9 @@ Status Emit(PatternContext& ctx, const AttentionMatch& m) {
       double fill = mask->fill;
       if (std::isinf(fill)) {
         fill = std::numeric_limits<float>::lowest();
-        ctx.Note("attention mask fill -inf (SDPA) imported as the lowest finite float; rows whose keys are all masked "
-                 "then average the values instead of giving 0 (the exporter's NaN guard)");
+        ctx.Note(
+            "attention mask fill -inf (SDPA) imported as the lowest finite float; rows whose keys are all masked "
+            "then average the values instead of giving 0 (the exporter's NaN guard)");
       }
       attrs.Set(ir::AttrName::kMaskFill, fill);
       mask_input = mask->input;
@@ -277,11 +283,48 @@ Status Emit(PatternContext& ctx, const AttentionMatch& m) {
                  m.nodes);
   ctx.report.Count("attention");
   if (mask_input >= 0) ctx.report.Count("attention_mask");
-  if (ctx.report.num_heads != 0 && ctx.report.num_heads != heads) ctx.Note("attention blocks use different head counts");
+  if (ctx.report.num_heads != 0 && ctx.report.num_heads != heads)
+    ctx.Note("attention blocks use different head counts");
   ctx.report.num_heads = heads;
   ctx.report.hidden_size = heads * m.q.head_dim;
   ++ctx.report.num_layers;
   return Status::Ok();
+}
+
+// MatMuls of two activations within a few steps before (scores) and after (context) a Softmax.
+std::vector<int> NearbyActivationMatMuls(const WGraph& g, int softmax_id) {
+  std::vector<int> out;
+  auto is_mm = [&](int id) {
+    const WNode& n = g.nodes[static_cast<size_t>(id)];
+    return n.domain.empty() && n.op_type == "MatMul" && IsFloatActivation(g, n.inputs[0]) &&
+           IsFloatActivation(g, n.inputs[1]);
+  };
+  int v = g.nodes[static_cast<size_t>(softmax_id)].inputs[0];
+  for (int hop = 0; hop < 4 && v >= 0; ++hop) {
+    const int p = g.values[static_cast<size_t>(v)].producer;
+    if (p < 0) break;
+    if (is_mm(p)) {
+      out.push_back(p);
+      break;
+    }
+    v = g.nodes[static_cast<size_t>(p)].inputs.empty() ? -1 : g.nodes[static_cast<size_t>(p)].inputs[0];
+  }
+  std::vector<int> frontier{g.nodes[static_cast<size_t>(softmax_id)].outputs[0]};
+  for (int hop = 0; hop < 3 && !frontier.empty(); ++hop) {
+    std::vector<int> next;
+    for (int value : frontier) {
+      for (int c : g.DataConsumers(value)) {
+        if (is_mm(c)) {
+          out.push_back(c);
+        } else {
+          next.insert(next.end(), g.nodes[static_cast<size_t>(c)].outputs.begin(),
+                      g.nodes[static_cast<size_t>(c)].outputs.end());
+        }
+      }
+    }
+    frontier = next;
+  }
+  return out;
 }
 
 }  // namespace
@@ -294,16 +337,19 @@ int FuseAttention(PatternContext& ctx) {
     if (n.erased || !n.domain.empty() || n.op_type != "Softmax") continue;
     std::string why;
     std::optional<AttentionMatch> m = Match(g, id, &why);
-    if (!m) {
-      if (!why.empty()) n.note = why;
+    Status s = m ? Emit(ctx, *m) : Status::Ok();
+    if (!s.ok()) why = s.message();
+    if (m && s.ok()) {
+      ++fused;
       continue;
     }
-    Status s = Emit(ctx, *m);
-    if (!s.ok()) {
-      g.nodes[static_cast<size_t>(id)].note = s.message();
-      continue;
+    if (why.empty()) continue;
+    // The Softmax itself still maps to an IR Softmax; the activation x activation MatMuls around it cannot, so the
+    // reason goes there too, where the unsupported-op report will show it.
+    g.nodes[static_cast<size_t>(id)].note = why;
+    for (int mm : NearbyActivationMatMuls(g, id)) {
+      if (g.nodes[static_cast<size_t>(mm)].note.empty()) g.nodes[static_cast<size_t>(mm)].note = why;
     }
-    ++fused;
   }
   return fused;
 }

@@ -17,7 +17,8 @@ int PassThroughInput(const WGraph& g, const WNode& n) {
   if (op == "Identity") return x;
   // Dropout(x, ratio, training_mode = false) => x   (the mask output must be unused)
   if (op == "Dropout") {
-    if (n.outputs.size() > 1 && n.outputs[1] >= 0 && (!g.Consumers(n.outputs[1]).empty() || g.IsGraphOutput(n.outputs[1]))) {
+    if (n.outputs.size() > 1 && n.outputs[1] >= 0 &&
+        (!g.Consumers(n.outputs[1]).empty() || g.IsGraphOutput(n.outputs[1]))) {
       return -1;
     }
     if (n.inputs.size() > 2 && n.inputs[2] >= 0) {

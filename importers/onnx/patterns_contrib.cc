@@ -11,9 +11,15 @@
 namespace qc::onnx_import {
 namespace {
 
-bool Used(const WGraph& g, int v) { return v >= 0 && (!g.Consumers(v).empty() || g.IsGraphOutput(v)); }
-int In(const WNode& n, size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; }
-int Out(const WNode& n, size_t i) { return i < n.outputs.size() ? n.outputs[i] : -1; }
+bool Used(const WGraph& g, int v) {
+  return v >= 0 && (!g.Consumers(v).empty() || g.IsGraphOutput(v));
+}
+int In(const WNode& n, size_t i) {
+  return i < n.inputs.size() ? n.inputs[i] : -1;
+}
+int Out(const WNode& n, size_t i) {
+  return i < n.outputs.size() ? n.outputs[i] : -1;
+}
 
 // An integer graph input, possibly behind the optimizer's Cast to int32.
 int IntInputBehindCast(const WGraph& g, int v) {
@@ -61,10 +67,10 @@ class Decomposer {
     std::vector<float> part(all.begin() + begin, all.begin() + begin + count);
     return AddFloatConstant(g_, g_.UniqueName(name), {count}, std::move(part));
   }
-  Expected<int> Epsilon(const WNode& n, double* eps) {
+  Status Epsilon(const WNode& n, double* eps) {
     *eps = AttrFloat(n, "epsilon", 1e-12);
     if (!(*eps > 0)) return Unsupported(n.op_type + ": epsilon must be > 0");
-    return 0;
+    return Status::Ok();
   }
   int LayerNorm(int x, int gamma, int beta, double eps, int out, const std::vector<int>& matched) {
     ir::Attributes attrs{{ir::AttrName::kEpsilon, eps}, {ir::AttrName::kAxis, int64_t{-1}}};
@@ -72,7 +78,8 @@ class Decomposer {
   }
   Expected<int> Beta(int beta, int64_t width, const std::string& scope) {
     if (beta >= 0) return ReshapedConstant(g_, beta, {width}, g_.values[static_cast<size_t>(beta)].name + ".flat");
-    return AddFloatConstant(g_, g_.UniqueName(scope + ".beta"), {width}, std::vector<float>(static_cast<size_t>(width), 0.f));
+    return AddFloatConstant(g_, g_.UniqueName(scope + ".beta"), {width},
+                            std::vector<float>(static_cast<size_t>(width), 0.f));
   }
 
   // SkipLayerNormalization(x, skip, gamma, beta?, bias?)  =>  s = Add(Add(x, bias), skip); LayerNorm(s)
@@ -88,8 +95,9 @@ class Decomposer {
       return Unsupported("SkipLayerNormalization: the mean / inv_std_var outputs are used");
     }
     double eps = 0;
-    QC_RETURN_IF_ERROR(Epsilon(n, &eps).status());
-    QC_ASSIGN_OR_RETURN(int g_flat, ReshapedConstant(g_, gamma, {*width}, g_.values[static_cast<size_t>(gamma)].name + ".flat"));
+    QC_RETURN_IF_ERROR(Epsilon(n, &eps));
+    QC_ASSIGN_OR_RETURN(int g_flat,
+                        ReshapedConstant(g_, gamma, {*width}, g_.values[static_cast<size_t>(gamma)].name + ".flat"));
     QC_ASSIGN_OR_RETURN(int b_flat, Beta(beta, *width, n.name));
     int sum_in = x;
     if (bias >= 0) sum_in = Add(x, bias, n.name + "/bias_add");
@@ -126,12 +134,15 @@ class Decomposer {
       return Unsupported("EmbedLayerNormalization: mask_index is used but the mask is not an integer graph input");
     }
     double eps = 0;
-    QC_RETURN_IF_ERROR(Epsilon(n, &eps).status());
-    QC_ASSIGN_OR_RETURN(int g_flat, ReshapedConstant(g_, gamma, {width}, g_.values[static_cast<size_t>(gamma)].name + ".flat"));
+    QC_RETURN_IF_ERROR(Epsilon(n, &eps));
+    QC_ASSIGN_OR_RETURN(int g_flat,
+                        ReshapedConstant(g_, gamma, {width}, g_.values[static_cast<size_t>(gamma)].name + ".flat"));
     QC_ASSIGN_OR_RETURN(int b_flat, Beta(beta, width, n.name));
     SymShape shape = ShapeOrUnknown(ids);
     shape.push_back(SymExpr(width));
-    auto fresh = [&](const std::string& suffix) { return NewValue(g_, n.name + suffix, onnx::TensorProto::FLOAT, shape); };
+    auto fresh = [&](const std::string& suffix) {
+      return NewValue(g_, n.name + suffix, onnx::TensorProto::FLOAT, shape);
+    };
     int sum = fresh("/word");
     g_.AddCanonical(ir::OpType::kEmbedding, {ids, word}, {sum}, {}, {id});
     if (seg_input >= 0) {
@@ -160,20 +171,22 @@ class Decomposer {
     }
     auto it = mask_index_source_.find(mask_index);
     if (it != mask_index_source_.end() && it->second >= 0) {
-      ctx_.Note(op + ": ORT's 1-D mask_index (valid length per row, right padding assumed) imported as the raw 2-D "
-                     "attention mask; identical for right-padded masks, and faithful to the original model otherwise");
+      ctx_.Note(op +
+                ": ORT's 1-D mask_index (valid length per row, right padding assumed) imported as the raw 2-D "
+                "attention mask; identical for right-padded masks, and faithful to the original model otherwise");
       return it->second;
     }
-    return Unsupported(op + ": the mask is neither a raw [batch, sequence] integer mask nor EmbedLayerNormalization's "
-                            "mask_index");
+    return Unsupported(op +
+                       ": the mask is neither a raw [batch, sequence] integer mask nor EmbedLayerNormalization's "
+                       "mask_index");
   }
 
   Status CheckHeads(const WNode& n, int64_t hidden) {
     const int64_t heads = AttrInt(n, "num_heads", 0);
     if (heads <= 0 || hidden % heads != 0) return Unsupported(n.op_type + ": num_heads is missing or does not divide");
     if (ctx_.options.num_heads > 0 && ctx_.options.num_heads != heads) {
-      return InvalidArgument(n.op_type + ": the num_heads option contradicts the node's num_heads = " +
-                             std::to_string(heads));
+      return InvalidArgument(n.op_type +
+                             ": the num_heads option contradicts the node's num_heads = " + std::to_string(heads));
     }
     return Status::Ok();
   }
@@ -267,7 +280,8 @@ class Decomposer {
       static const char* kParts[] = {"query", "key", "value"};
       for (int64_t part = 0; part < 3; ++part) {
         QC_ASSIGN_OR_RETURN(int bias, Slice1D(b, part * *hidden, *hidden, n.name + "." + kParts[part] + ".bias"));
-        qkv[static_cast<size_t>(part)] = Add(qkv[static_cast<size_t>(part)], bias, n.name + "/" + kParts[part] + "_bias");
+        qkv[static_cast<size_t>(part)] =
+            Add(qkv[static_cast<size_t>(part)], bias, n.name + "/" + kParts[part] + "_bias");
       }
     }
     QC_RETURN_IF_ERROR(Attend(id, n, qkv[0], qkv[1], qkv[2], *hidden, In(n, 4)));

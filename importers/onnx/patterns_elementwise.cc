@@ -24,8 +24,8 @@ bool FuseSelectToken(PatternContext& ctx, int id) {
   } else {
     auto starts = ConstInts(g, n.inputs[1]), ends = ConstInts(g, n.inputs[2]);
     std::optional<std::vector<int64_t>> axes = n.inputs.size() > 3 ? ConstInts(g, n.inputs[3]) : std::nullopt;
-    std::optional<std::vector<int64_t>> steps = n.inputs.size() > 4 && n.inputs[4] >= 0 ? ConstInts(g, n.inputs[4])
-                                                                                           : std::vector<int64_t>{1};
+    std::optional<std::vector<int64_t>> steps =
+        n.inputs.size() > 4 && n.inputs[4] >= 0 ? ConstInts(g, n.inputs[4]) : std::vector<int64_t>{1};
     if (!starts || !ends || !axes || !steps || starts->size() != 1 || ends->size() != 1 || (*steps)[0] != 1 ||
         ((*axes)[0] != 1 && (*axes)[0] != -2) || (*starts)[0] < 0 || (*ends)[0] != (*starts)[0] + 1) {
       return false;
@@ -54,7 +54,8 @@ bool FuseSelectToken(PatternContext& ctx, int id) {
 
 bool SameIntOrFloatTypes(const WGraph& g, int a, int b) {
   const int32_t ta = g.values[static_cast<size_t>(a)].dtype, tb = g.values[static_cast<size_t>(b)].dtype;
-  return ta == tb && (ta == onnx::TensorProto::FLOAT || ta == onnx::TensorProto::INT64 || ta == onnx::TensorProto::INT32);
+  return ta == tb &&
+         (ta == onnx::TensorProto::FLOAT || ta == onnx::TensorProto::INT64 || ta == onnx::TensorProto::INT32);
 }
 
 // Add|Sub|Mul(a, b) on activations (either side may be constant)  =>  the same IR op
@@ -76,14 +77,16 @@ Status MapElementwise(PatternContext& ctx, int id) {
     }
     QC_ASSIGN_OR_RETURN(std::vector<float> values, c->ToVector<float>());
     for (float& v : values) v = 1.0f / v;
-    const int recip = AddFloatConstant(g, g.UniqueName(g.values[static_cast<size_t>(b)].name + ".reciprocal"), c->dims(),
-                                       std::move(values));
+    const int recip = AddFloatConstant(g, g.UniqueName(g.values[static_cast<size_t>(b)].name + ".reciprocal"),
+                                       c->dims(), std::move(values));
     g.AddCanonical(ir::OpType::kMul, {a, recip}, {n.outputs[0]}, {}, {id});
     ctx.Note("Div by a constant imported as Mul by its float32 reciprocal (may differ in the last bit)");
     ctx.report.Count("mul");
     return Status::Ok();
   }
-  const ir::OpType op = n.op_type == "Add" ? ir::OpType::kAdd : n.op_type == "Sub" ? ir::OpType::kSub : ir::OpType::kMul;
+  const ir::OpType op = n.op_type == "Add"   ? ir::OpType::kAdd
+                        : n.op_type == "Sub" ? ir::OpType::kSub
+                                             : ir::OpType::kMul;
   g.AddCanonical(op, {a, b}, {n.outputs[0]}, {}, {id});
   ctx.report.Count(n.op_type == "Add" ? "add" : n.op_type == "Sub" ? "sub" : "mul");
   return Status::Ok();

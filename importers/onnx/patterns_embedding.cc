@@ -8,7 +8,9 @@
 namespace qc::onnx_import {
 namespace {
 
-bool IsIntType(int32_t t) { return t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32; }
+bool IsIntType(int32_t t) {
+  return t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32;
+}
 
 // Cast(ids: int64|int32 graph input, to = int32|int64) -> ids  (exact for any valid vocabulary index)
 int IntGraphInputThroughCast(const WGraph& g, int v) {
@@ -51,9 +53,9 @@ Status FuseGather(PatternContext& ctx, int id) {
     if (kind->fill < 0 || kind->fill >= t->dims()[0]) return Unsupported("Gather: constant index out of range");
     QC_ASSIGN_OR_RETURN(std::vector<float> all, t->ToVector<float>());
     std::vector<float> row(all.begin() + kind->fill * width, all.begin() + (kind->fill + 1) * width);
-    const int row_value =
-        AddFloatConstant(g, g.UniqueName(g.values[static_cast<size_t>(table)].name + ".row" + std::to_string(kind->fill)),
-                         {width}, std::move(row));
+    const int row_value = AddFloatConstant(
+        g, g.UniqueName(g.values[static_cast<size_t>(table)].name + ".row" + std::to_string(kind->fill)), {width},
+        std::move(row));
     g.AddCanonical(ir::OpType::kAdd, {x, row_value}, {add->outputs[0]}, {}, {id, add_id});
     ctx.report.Count("embedding_constant_row");
     return Status::Ok();

@@ -130,10 +130,14 @@ std::optional<GeluMatch> MatchFormula(const WGraph& g, int anchor, std::string* 
     double constant = 1;
     int seen_x = 0, seen_a = 0, other = 0;
     for (int leaf : leaves) {
-      if (leaf == m.x) ++seen_x;
-      else if (leaf == a) ++seen_a;
-      else if (auto c = ScalarOf(g, leaf)) constant *= *c;
-      else ++other;
+      if (leaf == m.x)
+        ++seen_x;
+      else if (leaf == a)
+        ++seen_a;
+      else if (auto c = ScalarOf(g, leaf))
+        constant *= *c;
+      else
+        ++other;
     }
     if (seen_x == 1 && seen_a == 1 && other == 0 && Near(constant, 0.5, 1e-6)) {
       nodes.insert(nodes.end(), mul_nodes.begin(), mul_nodes.end());

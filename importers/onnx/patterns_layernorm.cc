@@ -34,7 +34,8 @@ std::optional<LnMatch> MatchDecomposed(const WGraph& g, int r1_id, std::string* 
   std::vector<int> diffs;
   for (int c : g.DataConsumers(mean)) {
     const WNode& sub = g.nodes[static_cast<size_t>(c)];
-    if (!sub.domain.empty() || sub.op_type != "Sub" || sub.inputs[0] != m.x || sub.inputs[1] != mean) return std::nullopt;
+    if (!sub.domain.empty() || sub.op_type != "Sub" || sub.inputs[0] != m.x || sub.inputs[1] != mean)
+      return std::nullopt;
     diffs.push_back(sub.outputs[0]);
     m.nodes.push_back(c);
   }
@@ -107,7 +108,8 @@ std::optional<LnMatch> MatchDecomposed(const WGraph& g, int r1_id, std::string* 
     return std::nullopt;
   }
   m.out = normalized;
-  if (const WNode* mul = SoleConsumer(g, m.out, "Mul", &id); mul && IsVectorConstant(g, OtherOperand(*mul, m.out), *width)) {
+  if (const WNode* mul = SoleConsumer(g, m.out, "Mul", &id);
+      mul && IsVectorConstant(g, OtherOperand(*mul, m.out), *width)) {
     m.gamma = OtherOperand(*mul, m.out);
     m.out = mul->outputs[0];
     m.nodes.push_back(id);
@@ -122,7 +124,8 @@ std::optional<LnMatch> MatchDecomposed(const WGraph& g, int r1_id, std::string* 
 
 // gamma / beta as [E] constants (ones / zeros when the export has none).
 Expected<int> AffineParam(WGraph& g, int v, int64_t width, float fill, const std::string& name) {
-  if (v < 0) return AddFloatConstant(g, g.UniqueName(name), {width}, std::vector<float>(static_cast<size_t>(width), fill));
+  if (v < 0)
+    return AddFloatConstant(g, g.UniqueName(name), {width}, std::vector<float>(static_cast<size_t>(width), fill));
   return ReshapedConstant(g, v, {width}, g.values[static_cast<size_t>(v)].name + ".flat");
 }
 

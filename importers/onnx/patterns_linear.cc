@@ -7,7 +7,9 @@ namespace qc::onnx_import {
 namespace {
 
 // A bias for N outputs: [N], [1, N], [1, 1, N] constants (f32), or a scalar when N is 1.
-bool IsBias(const WGraph& g, int v, int64_t n) { return IsVectorConstant(g, v, n); }
+bool IsBias(const WGraph& g, int v, int64_t n) {
+  return IsVectorConstant(g, v, n);
+}
 
 // MatMul(x, W[K, N]) -> [Add(., b[N])]  =>  Linear(x, W^T[N, K], b)
 Status FuseMatMul(PatternContext& ctx, int id) {
@@ -72,7 +74,8 @@ Status FuseGemm(PatternContext& ctx, int id) {
   const double alpha = AttrFloat(gemm, "alpha", 1.0), beta = AttrFloat(gemm, "beta", 1.0);
   int w = b;
   if (!trans_b) {
-    QC_ASSIGN_OR_RETURN(w, TransposedConstant(g, b, LinearWeightName(g, b, c, g.values[static_cast<size_t>(b)].name + ".T")));
+    QC_ASSIGN_OR_RETURN(
+        w, TransposedConstant(g, b, LinearWeightName(g, b, c, g.values[static_cast<size_t>(b)].name + ".T")));
   }
   QC_ASSIGN_OR_RETURN(w, Scaled(g, w, alpha, g.values[static_cast<size_t>(w)].name + ".alpha"));
   std::vector<int> inputs{x, w};

@@ -30,7 +30,8 @@ Status FusePatchEmbed(PatternContext& ctx, int id) {
   const std::string pad = AttrString(conv, "auto_pad", "NOTSET");
   if (!AllEqual(AttrInts(conv, "kernel_shape"), 2, p) || AttrInts(conv, "strides") != std::vector<int64_t>{p, p} ||
       !AllEqual(AttrInts(conv, "pads"), 4, 0) || !AllEqual(AttrInts(conv, "dilations"), 2, 1) ||
-      AttrInt(conv, "group", 1) != 1 || (pad != "NOTSET" && pad != "VALID") || (bias >= 0 && !IsVectorConstant(g, bias, d))) {
+      AttrInt(conv, "group", 1) != 1 || (pad != "NOTSET" && pad != "VALID") ||
+      (bias >= 0 && !IsVectorConstant(g, bias, d))) {
     return Unsupported("Conv: not a patch embedding (needs kernel = stride, no padding, no dilation, one group)");
   }
   int r_id = -1, t_id = -1;
@@ -109,7 +110,8 @@ Status FusePositionAdd(PatternContext& ctx, int id) {
     const bool fits = (dims.size() == 3 && dims[0] == 1 && dims[1] == *s && dims[2] == *e) ||
                       (dims.size() == 2 && dims[0] == *s && dims[1] == *e);
     if (!fits) continue;
-    QC_ASSIGN_OR_RETURN(int flat, ReshapedConstant(g, table, {*s, *e}, g.values[static_cast<size_t>(table)].name + ".flat"));
+    QC_ASSIGN_OR_RETURN(int flat,
+                        ReshapedConstant(g, table, {*s, *e}, g.values[static_cast<size_t>(table)].name + ".flat"));
     ir::Attributes attrs{{ir::AttrName::kOffset, int64_t{0}}};
     g.AddCanonical(ir::OpType::kAddPositionEmbedding, {x, flat}, {add.outputs[0]}, std::move(attrs), {id});
     ctx.report.Count("position_embedding");

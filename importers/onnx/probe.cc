@@ -10,7 +10,9 @@ namespace {
 
 constexpr size_t kMaxProbeNodes = 4000;
 
-bool IsShapeOnly(const WNode& n) { return n.domain.empty() && (n.op_type == "Shape" || n.op_type == "Size"); }
+bool IsShapeOnly(const WNode& n) {
+  return n.domain.empty() && (n.op_type == "Shape" || n.op_type == "Size");
+}
 
 class Prober {
  public:
@@ -223,6 +225,57 @@ std::optional<AdditiveMask> ClassifyAdditiveMask(const WGraph& g, int value, std
     return std::nullopt;
   }
   return result;
+}
+
+std::optional<int> ClassifyExpandedMask(const WGraph& g, int value, int like, std::string* why) {
+  auto deps = ProbeDataInputs(g, value);
+  if (!deps || deps->size() != 1) {
+    *why = "the mask does not depend on exactly one graph input through evaluable ops";
+    return std::nullopt;
+  }
+  const int input = (*deps)[0];
+  const WValue& m = g.values[static_cast<size_t>(input)];
+  const WValue& x = g.values[static_cast<size_t>(like)];
+  if (!m.shape || m.shape->size() != 2 || !x.shape || x.shape->size() != 3) {
+    *why = "the mask input is not [batch, sequence] or the pooled value is not [batch, sequence, hidden]";
+    return std::nullopt;
+  }
+  std::vector<Bindings> samples = SampleBindings(g);
+  samples.push_back(samples[0]);
+  for (size_t variant = 0; variant < samples.size(); ++variant) {
+    auto md = EvaluateShape(*m.shape, samples[variant]);
+    auto xd = EvaluateShape(*x.shape, samples[variant]);
+    if (!md || !xd || (*md)[0] != (*xd)[0] || (*md)[1] != (*xd)[1]) {
+      *why = "the mask and the pooled value disagree on [batch, sequence]";
+      return std::nullopt;
+    }
+    const int64_t batch = (*md)[0], seq = (*md)[1], hidden = (*xd)[2];
+    std::vector<int64_t> bits = MaskRows(batch, seq, static_cast<int>(variant));
+    HostTensor feed = HostTensor::Zeros(m.dtype, *md, bits.size());
+    for (size_t k = 0; k < bits.size(); ++k) feed.SetInt(k, bits[k]);
+    Expected<HostTensor> out = ProbeValue(g, value, samples[variant], {{input, feed}});
+    if (!out.ok()) {
+      *why = out.status().message();
+      return std::nullopt;
+    }
+    std::vector<int64_t> od = out->dims;
+    if (od.size() != 3 || (od[0] != batch) || (od[1] != seq) || (od[2] != 1 && od[2] != hidden)) {
+      *why = "the mask does not broadcast as [batch, sequence, 1 or hidden]";
+      return std::nullopt;
+    }
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t s = 0; s < seq; ++s) {
+        for (int64_t h = 0; h < od[2]; ++h) {
+          const double v = out->AsDouble(static_cast<size_t>((b * seq + s) * od[2] + h));
+          if (v != static_cast<double>(bits[static_cast<size_t>(b * seq + s)])) {
+            *why = "the value is not the 0/1 mask broadcast over the hidden axis";
+            return std::nullopt;
+          }
+        }
+      }
+    }
+  }
+  return input;
 }
 
 std::optional<IndexValue> ClassifyIndexValue(const WGraph& g, int value, std::string* why) {

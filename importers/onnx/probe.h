@@ -50,6 +50,10 @@ struct AdditiveMask {
 /// `value` is the additive mask of scores [B, heads, Sq, Sk] (Sq == Sk == the mask's second dim).
 std::optional<AdditiveMask> ClassifyAdditiveMask(const WGraph& graph, int value, std::string* why);
 
+/// `value` is a graph input mask m [B, S] broadcast to `like` [B, S, H] (as 0/1 numbers, e.g. sentence-transformers'
+/// `attention_mask.unsqueeze(-1).expand(x.size()).float()`); returns m's value id.
+std::optional<int> ClassifyExpandedMask(const WGraph& graph, int value, int like, std::string* why);
+
 struct IndexValue {
   bool constant = false;  ///< every element equals `fill`
   int64_t fill = 0;

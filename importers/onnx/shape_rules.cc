@@ -13,12 +13,18 @@ std::optional<SymShape> BroadcastSym(const SymShape& a, const SymShape& b) {
   for (size_t i = 0; i < rank; ++i) {
     const SymDim da = i < rank - a.size() ? SymDim(SymExpr(1)) : a[i - (rank - a.size())];
     const SymDim db = i < rank - b.size() ? SymDim(SymExpr(1)) : b[i - (rank - b.size())];
-    if (da && db && *da == *db) out[i] = da;
-    else if (db && *db == SymExpr(1)) out[i] = da;
-    else if (da && *da == SymExpr(1)) out[i] = db;
-    else if (da && db && da->IsConstant() && db->IsConstant()) return std::nullopt;
-    else if (da && da->IsConstant()) out[i] = da;  // a symbol against N > 1 must be N (or 1) at run time
-    else if (db && db->IsConstant()) out[i] = db;
+    if (da && db && *da == *db)
+      out[i] = da;
+    else if (db && *db == SymExpr(1))
+      out[i] = da;
+    else if (da && *da == SymExpr(1))
+      out[i] = db;
+    else if (da && db && da->IsConstant() && db->IsConstant())
+      return std::nullopt;
+    else if (da && da->IsConstant())
+      out[i] = da;  // a symbol against N > 1 must be N (or 1) at run time
+    else if (db && db->IsConstant())
+      out[i] = db;
   }
   return out;
 }
@@ -26,14 +32,15 @@ std::optional<SymShape> BroadcastSym(const SymShape& a, const SymShape& b) {
 namespace {
 
 const std::set<std::string> kSameShapeOps = {
-    "Identity", "Cast", "Neg", "Abs", "Sqrt", "Reciprocal", "Exp", "Log", "Erf", "Tanh", "Relu", "Sigmoid", "Floor",
-    "Ceil", "Sign", "Not", "IsNaN", "IsInf", "Softmax", "LogSoftmax", "Gelu", "Dropout", "Clip", "LeakyRelu", "Elu",
-    "HardSigmoid", "Trilu", "CumSum", "Round", "Sin", "Cos", "Softplus", "FastGelu", "BiasGelu", "QuickGelu"};
-const std::set<std::string> kBroadcastOps = {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Equal", "Less", "Greater",
-                                             "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Max", "Min",
-                                             "Sum", "Where", "PRelu"};
+    "Identity", "Cast",       "Neg",     "Abs",     "Sqrt",     "Reciprocal", "Exp",      "Log",         "Erf",
+    "Tanh",     "Relu",       "Sigmoid", "Floor",   "Ceil",     "Sign",       "Not",      "IsNaN",       "IsInf",
+    "Softmax",  "LogSoftmax", "Gelu",    "Dropout", "Clip",     "LeakyRelu",  "Elu",      "HardSigmoid", "Trilu",
+    "CumSum",   "Round",      "Sin",     "Cos",     "Softplus", "FastGelu",   "BiasGelu", "QuickGelu"};
+const std::set<std::string> kBroadcastOps = {
+    "Add", "Sub", "Mul", "Div", "Pow", "Mod", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+    "And", "Or",  "Xor", "Max", "Min", "Sum", "Where", "PRelu"};
 const std::set<std::string> kBoolOps = {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And",
-                                        "Or", "Xor", "Not", "IsNaN", "IsInf"};
+                                        "Or",    "Xor",  "Not",     "IsNaN",       "IsInf"};
 
 class Rules {
  public:
@@ -156,10 +163,14 @@ void Rules::Slice() {
         // Start at a fixed offset from the front; the end is the full extent, a symbol (assumed within bounds: e.g.
         // position ids sliced to the sequence length) or a negative offset from the end.
         SymDim end;
-        if (e_const && e->ConstantValue() >= kBig) end = *d;
-        else if (e_const && e->ConstantValue() < 0) end = *d + *e;
-        else if (!e_const) end = *e;
-        else if (e->ConstantValue() <= 1) end = *e;  // symbols are >= 1, so min(e, d) = e
+        if (e_const && e->ConstantValue() >= kBig)
+          end = *d;
+        else if (e_const && e->ConstantValue() < 0)
+          end = *d + *e;
+        else if (!e_const)
+          end = *e;
+        else if (e->ConstantValue() <= 1)
+          end = *e;  // symbols are >= 1, so min(e, d) = e
         if (end) result = *end - *s;
       } else if (s_const && s->ConstantValue() < 0 && e_const && e->ConstantValue() >= kBig) {
         result = SymExpr(-s->ConstantValue());  // the last |s| elements (assumes d >= |s|)
@@ -185,8 +196,10 @@ void Rules::Reduce() {
   }
   SymShape out;
   for (size_t k = 0; k < x->size(); ++k) {
-    if (!reduce[k]) out.push_back((*x)[k]);
-    else if (keep) out.push_back(SymExpr(1));
+    if (!reduce[k])
+      out.push_back((*x)[k]);
+    else if (keep)
+      out.push_back(SymExpr(1));
   }
   Set(0, T(0), out);
 }
@@ -362,7 +375,8 @@ void Rules::Run() {
     auto reps = SymElements(g_, n_.inputs.size() > 1 ? n_.inputs[1] : -1);
     if (!x || !reps || reps->size() != x->size()) return;
     SymShape out = *x;
-    for (size_t k = 0; k < out.size(); ++k) out[k] = out[k] && (*reps)[k] ? SymDim(*out[k] * *(*reps)[k]) : std::nullopt;
+    for (size_t k = 0; k < out.size(); ++k)
+      out[k] = out[k] && (*reps)[k] ? SymDim(*out[k] * *(*reps)[k]) : std::nullopt;
     Set(0, T(0), out);
     return;
   }
@@ -370,8 +384,10 @@ void Rules::Run() {
     auto target = SymElements(g_, n_.inputs.empty() ? -1 : n_.inputs[0]);
     int32_t type = onnx::TensorProto::FLOAT;
     if (const onnx::AttributeProto* a = FindAttr(n_, "value")) type = a->t().data_type();
-    if (target) Set(0, type, SymShape(target->begin(), target->end()));
-    else Set(0, type, std::nullopt);
+    if (target)
+      Set(0, type, SymShape(target->begin(), target->end()));
+    else
+      Set(0, type, std::nullopt);
     return;
   }
   if (op == "Range") {
@@ -445,8 +461,10 @@ void Rules::Run() {
     for (size_t k = 0; k < n_.outputs.size(); ++k) {
       SymShape out = *x;
       const SymDim& d = (*x)[static_cast<size_t>(*axis)];
-      if (sizes && sizes->size() == n_.outputs.size()) out[static_cast<size_t>(*axis)] = SymExpr((*sizes)[k]);
-      else if (d) out[static_cast<size_t>(*axis)] = d->DivExact(SymExpr(static_cast<int64_t>(n_.outputs.size())));
+      if (sizes && sizes->size() == n_.outputs.size())
+        out[static_cast<size_t>(*axis)] = SymExpr((*sizes)[k]);
+      else if (d)
+        out[static_cast<size_t>(*axis)] = d->DivExact(SymExpr(static_cast<int64_t>(n_.outputs.size())));
       Set(k, T(0), out);
     }
   }

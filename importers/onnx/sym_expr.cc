@@ -7,8 +7,12 @@ namespace qc::onnx_import {
 namespace {
 
 // Overflow-checked helpers; overflow turns the whole expression into "unknown" at the caller via nullopt.
-bool MulOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_mul_overflow(a, b, out); }
-bool AddOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_add_overflow(a, b, out); }
+bool MulOverflows(int64_t a, int64_t b, int64_t* out) {
+  return __builtin_mul_overflow(a, b, out);
+}
+bool AddOverflows(int64_t a, int64_t b, int64_t* out) {
+  return __builtin_add_overflow(a, b, out);
+}
 
 }  // namespace
 
@@ -29,7 +33,9 @@ void SymExpr::AddTerm(const Monomial& m, int64_t coefficient) {
   if (c == 0) terms_.erase(m);
 }
 
-bool SymExpr::IsConstant() const { return terms_.empty() || (terms_.size() == 1 && terms_.begin()->first.empty()); }
+bool SymExpr::IsConstant() const {
+  return terms_.empty() || (terms_.size() == 1 && terms_.begin()->first.empty());
+}
 
 int64_t SymExpr::ConstantValue() const {
   if (!IsConstant() || terms_.empty()) return 0;

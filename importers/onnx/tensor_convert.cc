@@ -24,7 +24,8 @@ Expected<ir::Tensor> FromInt32Field(const onnx::TensorProto& proto, ir::DType dt
   std::vector<uint8_t> bytes(static_cast<size_t>(count) * static_cast<size_t>(bytes_per));
   for (int64_t i = 0; i < count; ++i) {
     const auto v = static_cast<uint32_t>(proto.int32_data(static_cast<int>(i)));
-    for (int b = 0; b < bytes_per; ++b) bytes[static_cast<size_t>(i * bytes_per + b)] = static_cast<uint8_t>(v >> (8 * b));
+    for (int b = 0; b < bytes_per; ++b)
+      bytes[static_cast<size_t>(i * bytes_per + b)] = static_cast<uint8_t>(v >> (8 * b));
   }
   return ir::Tensor::FromBytes(dtype, std::move(dims), std::move(bytes));
 }
@@ -33,32 +34,52 @@ Expected<ir::Tensor> FromInt32Field(const onnx::TensorProto& proto, ir::DType dt
 
 Expected<ir::DType> IrDTypeFromOnnx(int32_t onnx_type) {
   switch (onnx_type) {
-    case onnx::TensorProto::FLOAT: return ir::DType::kF32;
-    case onnx::TensorProto::FLOAT16: return ir::DType::kF16;
-    case onnx::TensorProto::BFLOAT16: return ir::DType::kBF16;
-    case onnx::TensorProto::INT64: return ir::DType::kI64;
-    case onnx::TensorProto::INT32: return ir::DType::kI32;
-    case onnx::TensorProto::INT16: return ir::DType::kI16;
-    case onnx::TensorProto::INT8: return ir::DType::kI8;
-    case onnx::TensorProto::UINT8: return ir::DType::kU8;
-    case onnx::TensorProto::BOOL: return ir::DType::kBool;
-    default: return Unsupported("element type " + DataTypeName(onnx_type) + " has no IR dtype");
+    case onnx::TensorProto::FLOAT:
+      return ir::DType::kF32;
+    case onnx::TensorProto::FLOAT16:
+      return ir::DType::kF16;
+    case onnx::TensorProto::BFLOAT16:
+      return ir::DType::kBF16;
+    case onnx::TensorProto::INT64:
+      return ir::DType::kI64;
+    case onnx::TensorProto::INT32:
+      return ir::DType::kI32;
+    case onnx::TensorProto::INT16:
+      return ir::DType::kI16;
+    case onnx::TensorProto::INT8:
+      return ir::DType::kI8;
+    case onnx::TensorProto::UINT8:
+      return ir::DType::kU8;
+    case onnx::TensorProto::BOOL:
+      return ir::DType::kBool;
+    default:
+      return Unsupported("element type " + DataTypeName(onnx_type) + " has no IR dtype");
   }
 }
 
 int32_t OnnxTypeFromIr(ir::DType dtype) {
   switch (dtype) {
-    case ir::DType::kF32: return onnx::TensorProto::FLOAT;
-    case ir::DType::kF16: return onnx::TensorProto::FLOAT16;
-    case ir::DType::kBF16: return onnx::TensorProto::BFLOAT16;
-    case ir::DType::kI64: return onnx::TensorProto::INT64;
-    case ir::DType::kI32: return onnx::TensorProto::INT32;
-    case ir::DType::kI16: return onnx::TensorProto::INT16;
-    case ir::DType::kI8: return onnx::TensorProto::INT8;
-    case ir::DType::kU8: return onnx::TensorProto::UINT8;
-    case ir::DType::kBool: return onnx::TensorProto::BOOL;
+    case ir::DType::kF32:
+      return onnx::TensorProto::FLOAT;
+    case ir::DType::kF16:
+      return onnx::TensorProto::FLOAT16;
+    case ir::DType::kBF16:
+      return onnx::TensorProto::BFLOAT16;
+    case ir::DType::kI64:
+      return onnx::TensorProto::INT64;
+    case ir::DType::kI32:
+      return onnx::TensorProto::INT32;
+    case ir::DType::kI16:
+      return onnx::TensorProto::INT16;
+    case ir::DType::kI8:
+      return onnx::TensorProto::INT8;
+    case ir::DType::kU8:
+      return onnx::TensorProto::UINT8;
+    case ir::DType::kBool:
+      return onnx::TensorProto::BOOL;
     case ir::DType::kT2:
-    case ir::DType::kI4: return 0;
+    case ir::DType::kI4:
+      return 0;
   }
   return 0;
 }
@@ -96,7 +117,8 @@ Expected<ir::Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::
     case onnx::TensorProto::INT32:
       QC_RETURN_IF_ERROR(CheckCount(proto.int32_data(), count, "int32_data", what));
       return ir::Tensor::View(*dtype, std::move(dims), proto.int32_data().data(), byte_size, owner);
-    default: return FromInt32Field(proto, *dtype, std::move(dims), count, what);
+    default:
+      return FromInt32Field(proto, *dtype, std::move(dims), count, what);
   }
 }
 

@@ -39,22 +39,22 @@ namespace qc::onnx_import {
 inline constexpr char kCanonicalDomain[] = "qc.ir";
 
 struct WValue {
-  std::string name;                       ///< unique; "" only for absent optional outputs (never referenced)
-  int32_t dtype = 0;                      ///< ONNX TensorProto.DataType; 0 = unknown
-  std::optional<SymShape> shape;          ///< nullopt = unknown rank
-  std::optional<ir::Tensor> constant;     ///< known contents (weights, folded constants)
-  std::optional<std::vector<SymDim>> sym; ///< symbolic elements of a rank-0/1 integer value (shape arithmetic)
-  std::string load_error;                 ///< why an initializer could not be loaded (e.g. DOUBLE), if it could not
+  std::string name;                        ///< unique; "" only for absent optional outputs (never referenced)
+  int32_t dtype = 0;                       ///< ONNX TensorProto.DataType; 0 = unknown
+  std::optional<SymShape> shape;           ///< nullopt = unknown rank
+  std::optional<ir::Tensor> constant;      ///< known contents (weights, folded constants)
+  std::optional<std::vector<SymDim>> sym;  ///< symbolic elements of a rank-0/1 integer value (shape arithmetic)
+  std::string load_error;                  ///< why an initializer could not be loaded (e.g. DOUBLE), if it could not
   int alias_of = -1;  ///< a reshaped view of this constant; the IR reuses its name when the original is not emitted
-  int producer = -1;                      ///< node id, or -1 for graph inputs and initializers
+  int producer = -1;  ///< node id, or -1 for graph inputs and initializers
   bool is_graph_input = false;
   bool is_initializer = false;
 };
 
 struct WNode {
-  std::string op_type;  ///< ONNX op type; the IR op name for canonical nodes
-  std::string domain;   ///< "" for ai.onnx, "com.microsoft", ..., kCanonicalDomain
-  std::string name;     ///< the ONNX node name (canonical nodes: the scope of the nodes they replace)
+  std::string op_type;       ///< ONNX op type; the IR op name for canonical nodes
+  std::string domain;        ///< "" for ai.onnx, "com.microsoft", ..., kCanonicalDomain
+  std::string name;          ///< the ONNX node name (canonical nodes: the scope of the nodes they replace)
   std::vector<int> inputs;   ///< value ids; -1 = absent optional input
   std::vector<int> outputs;  ///< value ids; -1 = absent optional output
   std::map<std::string, const onnx::AttributeProto*> attrs;
@@ -75,8 +75,8 @@ class WGraph {
   std::map<std::string, int64_t> opsets;          ///< domain ("" = ai.onnx) -> version
   std::vector<WValue> values;
   std::vector<WNode> nodes;
-  std::vector<int> inputs;   ///< graph inputs (not initializers), in order
-  std::vector<int> outputs;  ///< graph outputs, in order (value ids change as rewrites replace values)
+  std::vector<int> inputs;                ///< graph inputs (not initializers), in order
+  std::vector<int> outputs;               ///< graph outputs, in order (value ids change as rewrites replace values)
   std::vector<std::string> output_names;  ///< the ONNX graph output names, which the IR outputs keep
 
   /// Adds a value named `name` (made unique with a suffix if taken) and returns its id.
@@ -123,8 +123,9 @@ class WGraph {
   mutable std::vector<std::vector<int>> consumers_;
 };
 
-/// Loads `model`'s main graph: initializers (external data resolved under `base_dir`), Constant-node values,
-/// graph inputs with symbolic dims (dim_param names mapped through `symbol_renames`; unnamed dynamic dims get
+/// (work_graph_load.cc) Loads `model`'s main graph: initializers (external data resolved under `base_dir`),
+/// Constant-node values, graph inputs with symbolic dims (dim_param names mapped through `symbol_renames`; unnamed
+/// dynamic dims get
 /// "<input>_d<axis>"), nodes and outputs. `path` names the file in errors.
 Expected<WGraph> BuildWorkGraph(std::shared_ptr<const onnx::ModelProto> model, const std::string& base_dir,
                                 const std::string& path, const std::map<std::string, std::string>& symbol_renames);

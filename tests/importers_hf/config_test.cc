@@ -89,10 +89,11 @@ TEST_CASE("defaults for keys old checkpoints omit, and head kinds") {
 
   CHECK(Must(ParseHfConfig(With("\"pad_token_id\": 0", "\"pad_token_id\": null"), "c.json")).bert.pad_token_id ==
         std::nullopt);
-  CHECK(Must(ParseHfConfig(With("\"id2label\": {\"0\": \"neg\", \"1\": \"pos\"}, \"label2id\": {\"neg\": 0, \"pos\": 1}",
-                                "\"num_labels\": 4, \"problem_type\": \"regression\""),
-                           "c.json"))
-            .labels.names.size() == 4);
+  CHECK(
+      Must(ParseHfConfig(With("\"id2label\": {\"0\": \"neg\", \"1\": \"pos\"}, \"label2id\": {\"neg\": 0, \"pos\": 1}",
+                              "\"num_labels\": 4, \"problem_type\": \"regression\""),
+                         "c.json"))
+          .labels.names.size() == 4);
 }
 
 TEST_CASE("activations") {
@@ -202,4 +203,7 @@ TEST_CASE("the real fixture configs and ReadHfConfig errors") {
   CHECK(vit.labels.num_labels() == 5);
   auto missing = ReadHfConfig((dir / "nope" / "config.json").string());
   CHECK(missing.status().code() == StatusCode::kNotFound);
+  auto directory = ReadHfConfig((dir / "bert_tiny").string());  // not a regular file
+  CHECK(directory.status().code() == StatusCode::kIoError);
+  CHECK(directory.status().message() == (dir / "bert_tiny").string() + ": not a regular file");
 }

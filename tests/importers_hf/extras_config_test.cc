@@ -19,7 +19,7 @@ TEST_CASE("ViT preprocessor_config.json") {
       "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
       "image_processor_type": "ViTImageProcessor", "resample": 3, "rescale_factor": 0.00392156862745098,
       "size": {"height": 384, "width": 320}})",
-                                         "p.json", 3, 224, 224));
+                                        "p.json", 3, 224, 224));
   CHECK(s.source == "p.json");
   CHECK(s.processor_type == "ViTImageProcessor");
   CHECK(s.height == 384);
@@ -53,7 +53,8 @@ TEST_CASE("ViT preprocessor_config.json") {
   };
   CHECK(error(R"({"image_mean": [0.5, 0.5]})") == "p.json: field 'image_mean' has 2 values for 3 channels");
   CHECK(error(R"({"image_std": [0.5, 0, 0.5]})") == "p.json: field 'image_std' contains a value <= 0");
-  CHECK(error(R"({"image_std": "x"})") == "p.json: field 'image_std' is string, expected a number or a list of numbers");
+  CHECK(error(R"({"image_std": "x"})") ==
+        "p.json: field 'image_std' is string, expected a number or a list of numbers");
   CHECK(error(R"({"size": {"shortest_edge": 224}})").find("shortest_edge / longest_edge resizing") !=
         std::string::npos);
   CHECK(error(R"({"size": {"height": 224}})") == "p.json: field 'size.width' is missing");
@@ -148,12 +149,12 @@ TEST_CASE("sentence-transformers rejections") {
         std::string::npos);
   CHECK(error(R"([{"path": "", "type": "my_package.Encoder"}])", kMeanPooling) ==
         "<dir>/modules.json: field '[0].type' = 'my_package.Encoder' is not a sentence-transformers module");
-  CHECK(error("[" + t + R"(, {"path": "../../etc", "type": "sentence_transformers.models.Pooling"}])",
-              kMeanPooling) ==
+  CHECK(error("[" + t + R"(, {"path": "../../etc", "type": "sentence_transformers.models.Pooling"}])", kMeanPooling) ==
         "<dir>/modules.json: field '[1].path' = '../../etc' leaves the model directory ('..')");
   CHECK(error("[" + t + R"(, {"path": "/etc", "type": "sentence_transformers.models.Pooling"}])", kMeanPooling)
             .find("is absolute") != std::string::npos);
-  CHECK(error(R"({"modules": []})", kMeanPooling) == "<dir>/modules.json: expected a JSON array of modules, got object");
+  CHECK(error(R"({"modules": []})", kMeanPooling) ==
+        "<dir>/modules.json: expected a JSON array of modules, got object");
   CHECK(error("[" + t + "," + p + "]", R"({"pooling_mode_mean_tokens": true, "pooling_mode_max_tokens": true})") ==
         "<dir>/1_Pooling/config.json: 2 pooling modes are enabled (their outputs are concatenated); only a single "
         "mode is supported");

@@ -10,15 +10,16 @@
 #include "hf_test_util.h"
 #include "importers/hf/hf_importer.h"
 #include "importers/hf/safetensors.h"
+#include "importers/hf/weights.h"
 
 using namespace qc::hf;
 using qc::StatusCode;
+using qc::hf::SafetensorsFile;
+using qc::hf::SafetensorsTensor;
 using qc::hf::test::Must;
 using qc::hf::test::StWriter;
 using qc::hf::test::SyntheticModel;
 using qc::hf::test::TempDir;
-using qc::hf::SafetensorsFile;
-using qc::hf::SafetensorsTensor;
 
 namespace {
 
@@ -42,34 +43,39 @@ TEST_CASE("missing and misshapen tensors are named") {
   qc::hf::test::WriteSyntheticModel(missing, m);
   auto r = ImportHfDirectory(missing.str());
   CHECK(r.status().code() == StatusCode::kNotFound);
-  CHECK(Contains(r.status().message(), "model.safetensors: missing tensor 'bert.encoder.layer.1.attention.self.query.weight'"));
+  CHECK(Contains(r.status().message(),
+                 "model.safetensors: missing tensor 'bert.encoder.layer.1.attention.self.query.weight'"));
 
   TempDir shape;
   m = SyntheticModel();
   m.reshape = {{"bert.encoder.layer.0.intermediate.dense.weight", {16, 4}}};
   qc::hf::test::WriteSyntheticModel(shape, m);
-  CHECK(Contains(ErrorOf(shape), "model.safetensors: tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape "
-                                 "[16, 4], expected [16, 8] (intermediate_size x hidden_size weight: out x in)"));
+  CHECK(Contains(ErrorOf(shape),
+                 "model.safetensors: tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape "
+                 "[16, 4], expected [16, 8] (intermediate_size x hidden_size weight: out x in)"));
 
   TempDir labels;
   m = SyntheticModel();
   m.reshape = {{"classifier.weight", {5, 8}}, {"classifier.bias", {5}}};
   qc::hf::test::WriteSyntheticModel(labels, m);
-  CHECK(Contains(ErrorOf(labels), "tensor 'classifier.weight' has shape [5, 8], expected [3, 8] (num_labels x hidden_size"));
+  CHECK(Contains(ErrorOf(labels),
+                 "tensor 'classifier.weight' has shape [5, 8], expected [3, 8] (num_labels x hidden_size"));
 
   TempDir vocab;
   m = SyntheticModel();
   m.reshape = {{"bert.embeddings.word_embeddings.weight", {11, 8}}};
   qc::hf::test::WriteSyntheticModel(vocab, m);
-  CHECK(Contains(ErrorOf(vocab), "'bert.embeddings.word_embeddings.weight' has shape [11, 8], expected [12, 8] "
-                                 "(vocab_size x hidden_size)"));
+  CHECK(Contains(ErrorOf(vocab),
+                 "'bert.embeddings.word_embeddings.weight' has shape [11, 8], expected [12, 8] "
+                 "(vocab_size x hidden_size)"));
 
   TempDir not_bert;
   m = SyntheticModel();
   m.drop = {"bert.embeddings.word_embeddings.weight"};
   qc::hf::test::WriteSyntheticModel(not_bert, m);
-  CHECK(Contains(ErrorOf(not_bert), "not a bert checkpoint: none of 'bert.embeddings.word_embeddings.weight', "
-                                    "'embeddings.word_embeddings.weight' exists"));
+  CHECK(Contains(ErrorOf(not_bert),
+                 "not a bert checkpoint: none of 'bert.embeddings.word_embeddings.weight', "
+                 "'embeddings.word_embeddings.weight' exists"));
 
   TempDir vit;
   m = SyntheticModel();
@@ -78,8 +84,9 @@ TEST_CASE("missing and misshapen tensors are named") {
   m.prefix = "vit.";
   m.reshape = {{"vit.embeddings.position_embeddings", {1, 4, 8}}};
   qc::hf::test::WriteSyntheticModel(vit, m);
-  CHECK(Contains(ErrorOf(vit), "tensor 'vit.embeddings.position_embeddings' has shape [1, 4, 8], expected [1, 5, 8] "
-                               "(1 x (num_patches + 1) x hidden_size)"));
+  CHECK(Contains(ErrorOf(vit),
+                 "tensor 'vit.embeddings.position_embeddings' has shape [1, 4, 8], expected [1, 5, 8] "
+                 "(1 x (num_patches + 1) x hidden_size)"));
 }
 
 TEST_CASE("weight files: none, pickle only, TF-era LayerNorm names, position_ids buffers") {
@@ -118,7 +125,8 @@ TEST_CASE("weight files: none, pickle only, TF-era LayerNorm names, position_ids
   qc::hf::test::WriteSyntheticModel(shuffled, m);
   r = ImportHfDirectory(shuffled.str());
   CHECK(r.status().code() == StatusCode::kUnsupported);
-  CHECK(Contains(r.status().message(), "tensor 'bert.embeddings.position_ids' holds 2 at index 1: custom position ids"));
+  CHECK(
+      Contains(r.status().message(), "tensor 'bert.embeddings.position_ids' holds 2 at index 1: custom position ids"));
   TempDir long_ids;
   m.raw = {{"bert.embeddings.position_ids", "I64", {1, 11}, int64_bytes(std::vector<int64_t>(11, 0))}};
   qc::hf::test::WriteSyntheticModel(long_ids, m);
@@ -126,7 +134,8 @@ TEST_CASE("weight files: none, pickle only, TF-era LayerNorm names, position_ids
   TempDir float_ids;
   m.raw = {{"bert.embeddings.position_ids", "F32", {1, 1}, std::string(4, '\0')}};
   qc::hf::test::WriteSyntheticModel(float_ids, m);
-  CHECK(Contains(ErrorOf(float_ids), "'bert.embeddings.position_ids' is F32[1, 1], expected an I64 position-id buffer"));
+  CHECK(
+      Contains(ErrorOf(float_ids), "'bert.embeddings.position_ids' is F32[1, 1], expected an I64 position-id buffer"));
   TempDir int_weight;
   m.raw = {};
   m.drop = {"bert.pooler.dense.bias"};
@@ -141,11 +150,11 @@ TEST_CASE("sharded checkpoints") {
   // Split a synthetic model's single file into two shards with an index.
   TempDir single;
   SyntheticModel m;
-  const std::vector<std::string> names = qc::hf::test::WriteSyntheticModel(single, m);
+  qc::hf::test::WriteSyntheticModel(single, m);
   const HfImportResult reference = Must(ImportHfDirectory(single.str()));
 
-  const auto write_sharded = [&](const TempDir& dir, const std::string& second_shard_name,
-                                 const std::string& misplaced) {
+  // `misplace`: the index claims tensor 1 (by name) is in the first shard; it is in the second.
+  const auto write_sharded = [&](const TempDir& dir, const std::string& second_shard_name, bool misplace) {
     dir.Write("config.json", [&] {
       std::ifstream in(single.path() / "config.json");
       return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -153,21 +162,15 @@ TEST_CASE("sharded checkpoints") {
     dir.Write("vocab.txt", qc::hf::test::SyntheticVocabTxt(12));
     StWriter first, second;
     std::string map = "{\"metadata\": {}, \"weight_map\": {";
-    for (size_t i = 0; i < names.size(); ++i) {
-      const auto values = qc::hf::test::RandomFloats(1, 0);  // placeholder, replaced below
-      (void)values;
-    }
-    // Re-create the same tensors (same seeds) via a second synthetic write into a scratch dir, then split.
-    TempDir scratch;
-    qc::hf::test::WriteSyntheticModel(scratch, m);
-    const SafetensorsFile whole = Must(SafetensorsFile::Open((scratch.path() / "model.safetensors").string()));
+    const SafetensorsFile whole = Must(SafetensorsFile::Open((single.path() / "model.safetensors").string()));
     for (size_t i = 0; i < whole.tensors().size(); ++i) {
       const SafetensorsTensor& t = whole.tensors()[i];
       const bool to_second = i % 2 == 1;
       (to_second ? second : first)
           .Add(t.name, "F32", t.shape, std::string(reinterpret_cast<const char*>(t.data), t.byte_size()));
-      const std::string shard = t.name == misplaced ? "model-00001-of-00002.safetensors"
-                                                    : (to_second ? second_shard_name : "model-00001-of-00002.safetensors");
+      const std::string shard = misplace && i == 1
+                                    ? "model-00001-of-00002.safetensors"
+                                    : (to_second ? second_shard_name : "model-00001-of-00002.safetensors");
       map += (i ? ", \"" : "\"") + t.name + "\": \"" + shard + "\"";
     }
     map += "}}";
@@ -177,7 +180,7 @@ TEST_CASE("sharded checkpoints") {
   };
 
   TempDir sharded;
-  write_sharded(sharded, "model-00002-of-00002.safetensors", "");
+  write_sharded(sharded, "model-00002-of-00002.safetensors", false);
   HfImportResult r = Must(ImportHfDirectory(sharded.str()));
   CHECK(r.graph.values().size() == reference.graph.values().size());
   for (const qc::ir::Value& v : reference.graph.values()) {
@@ -188,13 +191,29 @@ TEST_CASE("sharded checkpoints") {
   }
 
   TempDir escaping;
-  write_sharded(escaping, "../model-00002-of-00002.safetensors", "");
-  CHECK(Contains(ErrorOf(escaping), "model.safetensors.index.json: shard file '../model-00002-of-00002.safetensors' is "
-                                    "not a relative path inside the model directory"));
+  write_sharded(escaping, "../model-00002-of-00002.safetensors", false);
+  CHECK(Contains(ErrorOf(escaping),
+                 "model.safetensors.index.json: shard file '../model-00002-of-00002.safetensors' is "
+                 "not a relative path inside the model directory"));
   TempDir misplaced;
-  write_sharded(misplaced, "model-00002-of-00002.safetensors", names[1]);
+  write_sharded(misplaced, "model-00002-of-00002.safetensors", true);
   CHECK(Contains(ErrorOf(misplaced), "weight_map puts tensor"));
   CHECK(Contains(ErrorOf(misplaced), "in model-00001-of-00002.safetensors, which does not contain it"));
+}
+
+TEST_CASE("a tensor stored in two shards is an error") {
+  StWriter w;
+  w.AddF32("w", {1}, {1.0f});
+  const std::string bytes = w.Bytes();
+  std::vector<SafetensorsFile> files;
+  for (const char* name : {"a.safetensors", "b.safetensors"}) {
+    auto copy = std::make_shared<std::string>(bytes);
+    files.push_back(
+        Must(SafetensorsFile::FromBuffer(reinterpret_cast<const uint8_t*>(copy->data()), copy->size(), copy, name)));
+  }
+  auto weights = HfWeights::FromFiles(std::move(files));
+  REQUIRE_FALSE(weights.ok());
+  CHECK(weights.status().message() == "tensor 'w' is stored in both a.safetensors and b.safetensors");
 }
 
 TEST_CASE("outputs that do not fit the directory") {
@@ -206,8 +225,9 @@ TEST_CASE("outputs that do not fit the directory") {
   logits.output = HfOutput::kLogits;
   auto r = ImportHfDirectory(base.str(), logits);
   CHECK(r.status().code() == StatusCode::kInvalidArgument);
-  CHECK(Contains(r.status().message(), "output logits needs a classification architecture, but config.json has "
-                                       "architecture 'BertModel' (base_model)"));
+  CHECK(Contains(r.status().message(),
+                 "output logits needs a classification architecture, but config.json has "
+                 "architecture 'BertModel' (base_model)"));
   HfImportOptions sentence;
   sentence.output = HfOutput::kSentenceEmbedding;
   CHECK(Contains(ErrorOf(base, sentence), "output sentence_embedding needs a sentence-transformers modules.json"));
@@ -241,8 +261,8 @@ TEST_CASE("outputs that do not fit the directory") {
   HfImportResult sub = Must(ImportHfDirectory(old.str()));
   CHECK(sub.output == HfOutput::kSentenceEmbedding);
   REQUIRE(sub.tokenizer.has_value());
-  CHECK(sub.tokenizer->lowercase);                     // sentence-transformers lowercases before tokenizing
-  CHECK(sub.tokenizer->strip_accents_code() == 0);     // ... without stripping accents
+  CHECK(sub.tokenizer->lowercase);                  // sentence-transformers lowercases before tokenizing
+  CHECK(sub.tokenizer->strip_accents_code() == 0);  // ... without stripping accents
   CHECK(std::get<int64_t>(sub.graph.metadata().at("tokenizer.model_max_length")) == 10);  // clamped to positions
   CHECK(sub.warnings.size() == 3);  // lowercasing, clamped length, unused pooler
 
@@ -250,6 +270,7 @@ TEST_CASE("outputs that do not fit the directory") {
   SyntheticModel v;
   v.model_type = "vit";
   v.architecture = "ViTModel";
+  v.prefix = "vit.";
   qc::hf::test::WriteSyntheticModel(vit_st, v);
   vit_st.Write("modules.json", modules);
   vit_st.Write("1_Pooling/config.json", R"({"pooling_mode_mean_tokens": true})");
@@ -270,8 +291,9 @@ TEST_CASE("tokenizer and preprocessor disagreements") {
   CHECK_FALSE(r.tokenizer.has_value());
   CHECK(r.graph.metadata().count("tokenizer.vocab") == 0);
   REQUIRE(r.warnings.size() == 1);
-  CHECK(Contains(r.warnings[0], "no tokenizer.json or vocab.txt (a BERT model needs its WordPiece vocabulary); the graph "
-                                "carries no tokenizer"));
+  CHECK(Contains(r.warnings[0],
+                 "no tokenizer.json or vocab.txt (a BERT model needs its WordPiece vocabulary); the graph "
+                 "carries no tokenizer"));
 
   TempDir bpe;
   qc::hf::test::WriteSyntheticModel(bpe, m);
@@ -282,6 +304,8 @@ TEST_CASE("tokenizer and preprocessor disagreements") {
   SyntheticModel v;
   v.model_type = "vit";
   v.architecture = "ViTForImageClassification";
+  v.prefix = "vit.";
+  v.pooler = false;
   qc::hf::test::WriteSyntheticModel(vit, v);
   vit.Write("preprocessor_config.json", R"({"size": {"height": 224, "width": 224}})");
   CHECK(Contains(ErrorOf(vit), "preprocessor_config.json: resizes to 224x224 but the model takes 8x8"));

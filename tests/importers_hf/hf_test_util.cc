@@ -83,8 +83,8 @@ std::string StWriter::Bytes(size_t alignment) const {
     if (header.size() > 1) header += ",";
     header += "\"" + e.name + "\":{\"dtype\":\"" + e.dtype + "\",\"shape\":[";
     for (size_t i = 0; i < e.shape.size(); ++i) header += (i ? "," : "") + std::to_string(e.shape[i]);
-    header += "],\"data_offsets\":[" + std::to_string(data.size()) + "," + std::to_string(data.size() + e.data.size()) +
-              "]}";
+    header +=
+        "],\"data_offsets\":[" + std::to_string(data.size()) + "," + std::to_string(data.size() + e.data.size()) + "]}";
     data += e.data;
   }
   header += "}";
@@ -202,16 +202,16 @@ std::vector<std::string> WriteSyntheticModel(const TempDir& dir, const Synthetic
   if (!m.architecture.empty()) config += "  \"architectures\": [\"" + m.architecture + "\"],\n";
   config += "  \"hidden_size\": " + std::to_string(h) + ",\n  \"num_hidden_layers\": " + std::to_string(m.layers) +
             ",\n  \"num_attention_heads\": " + std::to_string(m.heads) +
-            ",\n  \"intermediate_size\": " + std::to_string(m.intermediate) + ",\n  \"hidden_act\": \"" +
-            m.hidden_act + "\",\n  \"layer_norm_eps\": 1e-12,\n";
+            ",\n  \"intermediate_size\": " + std::to_string(m.intermediate) + ",\n  \"hidden_act\": \"" + m.hidden_act +
+            "\",\n  \"layer_norm_eps\": 1e-12,\n";
   if (bert) {
-    config += "  \"vocab_size\": " + std::to_string(m.vocab) + ",\n  \"max_position_embeddings\": " +
-              std::to_string(m.positions) + ",\n  \"type_vocab_size\": " + std::to_string(m.type_vocab) +
-              ",\n  \"pad_token_id\": 0,\n";
+    config += "  \"vocab_size\": " + std::to_string(m.vocab) +
+              ",\n  \"max_position_embeddings\": " + std::to_string(m.positions) +
+              ",\n  \"type_vocab_size\": " + std::to_string(m.type_vocab) + ",\n  \"pad_token_id\": 0,\n";
   } else {
     config += "  \"image_size\": " + std::to_string(m.image) + ",\n  \"patch_size\": " + std::to_string(m.patch) +
-              ",\n  \"num_channels\": " + std::to_string(m.channels) + ",\n  \"qkv_bias\": " +
-              (m.qkv_bias ? "true" : "false") + ",\n";
+              ",\n  \"num_channels\": " + std::to_string(m.channels) +
+              ",\n  \"qkv_bias\": " + (m.qkv_bias ? "true" : "false") + ",\n";
   }
   config += "  \"id2label\": {";
   for (int64_t i = 0; i < m.labels; ++i) {

@@ -77,24 +77,24 @@ std::vector<float> RandomFloats(size_t count, uint32_t seed, float scale = 0.1f)
 struct SyntheticModel {
   std::string model_type = "bert";  // or "vit"
   std::string architecture = "BertForSequenceClassification";
-  std::string prefix = "bert.";     // tensor name prefix ("" as sentence-transformers saves BertModel)
+  std::string prefix = "bert.";  // tensor name prefix ("" as sentence-transformers saves BertModel)
   int64_t hidden = 8, layers = 2, heads = 2, intermediate = 16, vocab = 12, positions = 10, type_vocab = 2;
   int64_t labels = 3;
   int64_t image = 8, patch = 4, channels = 3;  // ViT
   std::string hidden_act = "gelu";
   bool pooler = true;
   bool qkv_bias = true;
-  std::vector<std::string> drop;  ///< tensor names (after prefixing) to leave out
+  std::vector<std::string> drop;                        ///< tensor names (after prefixing) to leave out
   std::map<std::string, std::vector<int64_t>> reshape;  ///< tensor name -> shape to write instead (values resized)
-  std::vector<std::string> extra;  ///< extra F32 [2] tensors to add
-  std::map<std::string, std::string> rename;  ///< tensor name -> name to write it under
+  std::vector<std::string> extra;                       ///< extra F32 [2] tensors to add
+  std::map<std::string, std::string> rename;            ///< tensor name -> name to write it under
   struct Raw {
     std::string name, dtype;
     std::vector<int64_t> shape;
     std::string bytes;
   };
-  std::vector<Raw> raw;            ///< extra tensors written as given (e.g. an I64 position_ids buffer)
-  std::string dtype = "F32";       ///< "F32" or "BF16" (values truncated to bfloat16)
+  std::vector<Raw> raw;       ///< extra tensors written as given (e.g. an I64 position_ids buffer)
+  std::string dtype = "F32";  ///< "F32" or "BF16" (values truncated to bfloat16)
 };
 
 /// Writes config.json + model.safetensors (+ vocab.txt for BERT) for `model` into `dir`; returns the tensor names.

@@ -58,10 +58,18 @@ EvalTensor Map(const EvalTensor& x, double (*f)(double)) {
   return r;
 }
 
-double GeluExact(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
-double GeluTanh(double x) { return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x))); }
-double Relu(double x) { return x > 0 ? x : 0; }
-double Tanh(double x) { return std::tanh(x); }
+double GeluExact(double x) {
+  return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+}
+double GeluTanh(double x) {
+  return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+}
+double Relu(double x) {
+  return x > 0 ? x : 0;
+}
+double Tanh(double x) {
+  return std::tanh(x);
+}
 
 Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTensor*>& in, const std::string& who) {
   const auto attr_int = [&](AttrName a) { return node.attributes.GetInt(a, who); };
@@ -86,12 +94,16 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
       const int64_t b = x.dims[0], s = x.dims[1], e = x.dims[2];
       if (offset + s > in[1]->dims[0]) return OutOfRange(who + ": sequence longer than the position table");
       EvalTensor r = x;
-      for (int64_t i = 0; i < b * s * e; ++i) r.values[static_cast<size_t>(i)] += in[1]->values[static_cast<size_t>((offset + (i / e) % s) * e + i % e)];
+      for (int64_t i = 0; i < b * s * e; ++i)
+        r.values[static_cast<size_t>(i)] += in[1]->values[static_cast<size_t>((offset + (i / e) % s) * e + i % e)];
       return r;
     }
-    case OpType::kAdd: return Broadcast(x, *in[1], [](double a, double b) { return a + b; });
-    case OpType::kSub: return Broadcast(x, *in[1], [](double a, double b) { return a - b; });
-    case OpType::kMul: return Broadcast(x, *in[1], [](double a, double b) { return a * b; });
+    case OpType::kAdd:
+      return Broadcast(x, *in[1], [](double a, double b) { return a + b; });
+    case OpType::kSub:
+      return Broadcast(x, *in[1], [](double a, double b) { return a - b; });
+    case OpType::kMul:
+      return Broadcast(x, *in[1], [](double a, double b) { return a * b; });
     case OpType::kLayerNorm: {
       QC_ASSIGN_OR_RETURN(double eps, attr_float(AttrName::kEpsilon));
       const int64_t n = in[1]->size(), rows = x.size() / n;
@@ -104,8 +116,9 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
         for (int64_t i = 0; i < n; ++i) var += (p[i] - mean) * (p[i] - mean);
         var /= static_cast<double>(n);
         for (int64_t i = 0; i < n; ++i) {
-          r.values[static_cast<size_t>(row * n + i)] = static_cast<float>(
-              (p[i] - mean) / std::sqrt(var + eps) * in[1]->values[static_cast<size_t>(i)] + in[2]->values[static_cast<size_t>(i)]);
+          r.values[static_cast<size_t>(row * n + i)] =
+              static_cast<float>((p[i] - mean) / std::sqrt(var + eps) * in[1]->values[static_cast<size_t>(i)] +
+                                 in[2]->values[static_cast<size_t>(i)]);
         }
       }
       return r;
@@ -119,7 +132,9 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
       for (int64_t row = 0; row < rows; ++row) {
         for (int64_t o = 0; o < n; ++o) {
           double acc = in.size() > 2 && in[2] ? in[2]->values[static_cast<size_t>(o)] : 0.0;
-          for (int64_t i = 0; i < k; ++i) acc += static_cast<double>(x.values[static_cast<size_t>(row * k + i)]) * w.values[static_cast<size_t>(o * k + i)];
+          for (int64_t i = 0; i < k; ++i)
+            acc += static_cast<double>(x.values[static_cast<size_t>(row * k + i)]) *
+                   w.values[static_cast<size_t>(o * k + i)];
           r.values[static_cast<size_t>(row * n + o)] = static_cast<float>(acc);
         }
       }
@@ -129,8 +144,10 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
       QC_ASSIGN_OR_RETURN(ir::GeluApproximation a, node.attributes.GetGeluApproximation(AttrName::kApproximate, who));
       return Map(x, a == ir::GeluApproximation::kTanh ? GeluTanh : GeluExact);
     }
-    case OpType::kTanh: return Map(x, Tanh);
-    case OpType::kRelu: return Map(x, Relu);
+    case OpType::kTanh:
+      return Map(x, Tanh);
+    case OpType::kRelu:
+      return Map(x, Relu);
     case OpType::kAttention: {
       QC_ASSIGN_OR_RETURN(int64_t heads, attr_int(AttrName::kNumHeads));
       QC_ASSIGN_OR_RETURN(double scale, attr_float(AttrName::kScale));
@@ -146,7 +163,9 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
             double max = -INFINITY;
             for (int64_t j = 0; j < sk; ++j) {
               double s = 0;
-              for (int64_t c = 0; c < d; ++c) s += static_cast<double>(q.values[static_cast<size_t>((bi * sq + i) * h + hi * d + c)]) * k.values[static_cast<size_t>((bi * sk + j) * h + hi * d + c)];
+              for (int64_t c = 0; c < d; ++c)
+                s += static_cast<double>(q.values[static_cast<size_t>((bi * sq + i) * h + hi * d + c)]) *
+                     k.values[static_cast<size_t>((bi * sk + j) * h + hi * d + c)];
               s *= scale;
               if (mask) s += (1.0 - mask->At(bi * sk + j)) * fill;
               p[static_cast<size_t>(j)] = s;
@@ -156,7 +175,8 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
             for (double& e : p) sum += (e = std::exp(e - max));
             for (int64_t c = 0; c < d; ++c) {
               double acc = 0;
-              for (int64_t j = 0; j < sk; ++j) acc += p[static_cast<size_t>(j)] / sum * v.values[static_cast<size_t>((bi * sk + j) * h + hi * d + c)];
+              for (int64_t j = 0; j < sk; ++j)
+                acc += p[static_cast<size_t>(j)] / sum * v.values[static_cast<size_t>((bi * sk + j) * h + hi * d + c)];
               r.values[static_cast<size_t>((bi * sq + i) * h + hi * d + c)] = static_cast<float>(acc);
             }
           }
@@ -168,7 +188,8 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
       QC_ASSIGN_OR_RETURN(int64_t index, attr_int(AttrName::kIndex));
       const int64_t b = x.dims[0], s = x.dims[1], h = x.dims[2];
       EvalTensor r = EvalTensor::Floats({b, h}, std::vector<float>(static_cast<size_t>(b * h)));
-      for (int64_t bi = 0; bi < b; ++bi) std::copy_n(x.values.begin() + (bi * s + index) * h, h, r.values.begin() + bi * h);
+      for (int64_t bi = 0; bi < b; ++bi)
+        std::copy_n(x.values.begin() + (bi * s + index) * h, h, r.values.begin() + bi * h);
       return r;
     }
     case OpType::kMeanPool: {
@@ -180,7 +201,8 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
         for (int64_t si = 0; si < s; ++si) count += mask ? mask->At(bi * s + si) : 1.0;
         for (int64_t c = 0; c < h; ++c) {
           double acc = 0;
-          for (int64_t si = 0; si < s; ++si) acc += (mask ? mask->At(bi * s + si) : 1.0) * x.values[static_cast<size_t>((bi * s + si) * h + c)];
+          for (int64_t si = 0; si < s; ++si)
+            acc += (mask ? mask->At(bi * s + si) : 1.0) * x.values[static_cast<size_t>((bi * s + si) * h + c)];
           r.values[static_cast<size_t>(bi * h + c)] = static_cast<float>(acc / std::max(count, mask ? 1e-9 : 0.0));
         }
       }
@@ -192,9 +214,13 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
       EvalTensor r = x;
       for (int64_t row = 0; row < rows; ++row) {
         double norm = 0;
-        for (int64_t i = 0; i < n; ++i) norm += static_cast<double>(x.values[static_cast<size_t>(row * n + i)]) * x.values[static_cast<size_t>(row * n + i)];
+        for (int64_t i = 0; i < n; ++i)
+          norm += static_cast<double>(x.values[static_cast<size_t>(row * n + i)]) *
+                  x.values[static_cast<size_t>(row * n + i)];
         norm = std::max(std::sqrt(norm), eps);
-        for (int64_t i = 0; i < n; ++i) r.values[static_cast<size_t>(row * n + i)] = static_cast<float>(x.values[static_cast<size_t>(row * n + i)] / norm);
+        for (int64_t i = 0; i < n; ++i)
+          r.values[static_cast<size_t>(row * n + i)] =
+              static_cast<float>(x.values[static_cast<size_t>(row * n + i)] / norm);
       }
       return r;
     }
@@ -250,7 +276,9 @@ EvalTensor EvalTensor::Ints(std::vector<int64_t> dims, std::vector<int64_t> ints
   return t;
 }
 
-int64_t EvalTensor::size() const { return Product(dims); }
+int64_t EvalTensor::size() const {
+  return Product(dims);
+}
 
 Expected<std::map<std::string, EvalTensor>> EvaluateGraph(const ir::Graph& graph,
                                                           const std::map<std::string, EvalTensor>& inputs) {

@@ -28,7 +28,9 @@ struct EvalTensor {
   static EvalTensor Ints(std::vector<int64_t> dims, std::vector<int64_t> ints);
   int64_t size() const;
   /// Element i as double (either kind).
-  double At(int64_t i) const { return is_int ? static_cast<double>(ints[static_cast<size_t>(i)]) : values[static_cast<size_t>(i)]; }
+  double At(int64_t i) const {
+    return is_int ? static_cast<double>(ints[static_cast<size_t>(i)]) : values[static_cast<size_t>(i)];
+  }
 };
 
 /// Runs the graph on `inputs` (by graph input name) and returns every graph output by name.

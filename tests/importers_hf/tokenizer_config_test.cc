@@ -27,8 +27,13 @@ json BaseTokenizer() {
   for (int i = 0; i < 8; ++i) vocab[tokens[i]] = i;
   json added = json::array();
   for (int i = 0; i < 5; ++i) {
-    added.push_back({{"id", i}, {"content", tokens[i]}, {"single_word", false}, {"lstrip", false},
-                     {"rstrip", false}, {"normalized", false}, {"special", true}});
+    added.push_back({{"id", i},
+                     {"content", tokens[i]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", true}});
   }
   const auto special = [](const char* id, int type) { return json{{"SpecialToken", {{"id", id}, {"type_id", type}}}}; };
   const auto seq = [](const char* id, int type) { return json{{"Sequence", {{"id", id}, {"type_id", type}}}}; };
@@ -38,7 +43,10 @@ json BaseTokenizer() {
       {"padding", nullptr},
       {"added_tokens", added},
       {"normalizer",
-       {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", true}, {"strip_accents", nullptr},
+       {{"type", "BertNormalizer"},
+        {"clean_text", true},
+        {"handle_chinese_chars", true},
+        {"strip_accents", nullptr},
         {"lowercase", true}}},
       {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
       {"post_processor",
@@ -50,12 +58,17 @@ json BaseTokenizer() {
           {"[SEP]", {{"id", "[SEP]"}, {"ids", {3}}, {"tokens", {"[SEP]"}}}}}}}},
       {"decoder", {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}}},
       {"model",
-       {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
-        {"max_input_chars_per_word", 100}, {"vocab", vocab}}},
+       {{"type", "WordPiece"},
+        {"unk_token", "[UNK]"},
+        {"continuing_subword_prefix", "##"},
+        {"max_input_chars_per_word", 100},
+        {"vocab", vocab}}},
   };
 }
 
-qc::Expected<HfTokenizerSpec> Parse(const json& doc) { return ParseTokenizerJson(doc.dump(), "t/tokenizer.json"); }
+qc::Expected<HfTokenizerSpec> Parse(const json& doc) {
+  return ParseTokenizerJson(doc.dump(), "t/tokenizer.json");
+}
 
 void ExpectError(const json& doc, StatusCode code, const std::string& fragment) {
   auto spec = Parse(doc);
@@ -249,8 +262,8 @@ TEST_CASE("a vocab.txt-only directory gets BERT defaults and tokenizer_config.js
 
   dir.Write("special_tokens_map.json", R"({"pad_token": "<pad>"})");
   auto bad = ReadHfTokenizer(dir.str());
-  CHECK(bad.status().message() == dir.str() + ": pad_token '<pad>' is not in the vocabulary of " + dir.str() +
-                                      "/vocab.txt");
+  CHECK(bad.status().message() ==
+        dir.str() + ": pad_token '<pad>' is not in the vocabulary of " + dir.str() + "/vocab.txt");
   dir.Write("special_tokens_map.json", R"({"pad_token": 7})");
   CHECK(ReadHfTokenizer(dir.str()).status().message().find(
             "special_tokens_map.json: field 'pad_token' is integer, expected a string or an object") !=

@@ -31,7 +31,8 @@ std::vector<std::string> AllFixtures() {
   std::vector<std::string> out;
   for (const char* root : {"onnx", "onnx_extra"}) {
     for (const auto& e : fs::directory_iterator(qc::test::FixturesDir() / root)) {
-      if (e.is_directory() && fs::exists(e.path() / "model.onnx")) out.push_back(std::string(root) + "/" + e.path().filename().string());
+      if (e.is_directory() && fs::exists(e.path() / "model.onnx"))
+        out.push_back(std::string(root) + "/" + e.path().filename().string());
     }
   }
   std::sort(out.begin(), out.end());
@@ -73,7 +74,8 @@ void CheckFixture(const std::string& dir) {
     CHECK(g.value(g.inputs()[k]).name == inputs[k].get<std::string>());
     CHECK(ShapeText(g, g.inputs()[k]) == (vit ? "f32[batch, 3, 32, 32]" : "i64[batch, sequence]"));
     // The recorded test inputs have the same names and element types.
-    auto tensor = qc::onnx_import::ReadTensorFile((path / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")).string());
+    auto tensor =
+        qc::onnx_import::ReadTensorFile((path / "test_data_set_0" / ("input_" + std::to_string(k) + ".pb")).string());
     REQUIRE(tensor.ok());
     CHECK(tensor->name() == inputs[k].get<std::string>());
   }
@@ -89,7 +91,7 @@ void CheckFixture(const std::string& dir) {
     std::string want;
     if (name == "logits") want = "f32[batch, " + std::to_string(config["num_labels"].get<int64_t>()) + "]";
     if (name == "last_hidden_state") want = "f32[batch, sequence, " + std::to_string(hidden) + "]";
-    if (name == "pooler_output") want = "f32[batch, " + std::to_string(hidden) + "]";
+    if (name == "pooler_output" || name == "sentence_embedding") want = "f32[batch, " + std::to_string(hidden) + "]";
     CHECK(ShapeText(g, g.outputs()[k]) == want);
   }
 
@@ -97,11 +99,14 @@ void CheckFixture(const std::string& dir) {
   const auto census = OpCensus(g);
   auto count = [&](const char* op) { return census.count(op) ? census.at(op) : 0; };
   const bool classifier = model_class.find("Classification") != std::string::npos;
+  const bool sentence = model_class == "SentenceEmbedding";  // mean pooling + L2 normalisation instead of a pooler
   CHECK(count("Attention") == layers);
   CHECK(count("LayerNorm") == 2 * layers + 1);
   CHECK(count("Gelu") == layers);
-  CHECK(count("Linear") == 6 * layers + (vit ? 0 : 1) + (classifier ? 1 : 0));
-  CHECK(count("SelectToken") == 1);
+  CHECK(count("Linear") == 6 * layers + (vit || sentence ? 0 : 1) + (classifier ? 1 : 0));
+  CHECK(count("SelectToken") == (sentence ? 0 : 1));
+  CHECK(count("MeanPool") == (sentence ? 1 : 0));
+  CHECK(count("L2Normalize") == (sentence ? 1 : 0));
   CHECK(count("AddPositionEmbedding") == 1);
   if (vit) {
     CHECK(count("PatchEmbed") == 1);
@@ -112,7 +117,7 @@ void CheckFixture(const std::string& dir) {
     const bool has_token_types = std::find(inputs.begin(), inputs.end(), "token_type_ids") != inputs.end();
     CHECK(count("Embedding") == (has_token_types ? 2 : 1));
     CHECK(count("Add") == 2 * layers + 1);  // residuals + (word + token type)
-    CHECK(count("Tanh") == 1);
+    CHECK(count("Tanh") == (sentence ? 0 : 1));
   }
   CHECK(g.nodes().size() == static_cast<size_t>(result->report.ir_nodes));
 
@@ -203,7 +208,8 @@ TEST_CASE("the BertModel export has the classifier's encoder and pooler") {
 
 TEST_CASE("all exports of one ViT canonicalise to the same IR") {
   const std::string reference = Normalized("onnx/vit_opset14_sdpa");
-  for (const char* dir : {"onnx/vit_opset11_eager", "onnx/vit_opset14_eager", "onnx/vit_opset17_sdpa", "onnx_extra/vit_ort"}) {
+  for (const char* dir :
+       {"onnx/vit_opset11_eager", "onnx/vit_opset14_eager", "onnx/vit_opset17_sdpa", "onnx_extra/vit_ort"}) {
     INFO("fixture " << std::string(dir));
     CHECK(Normalized(dir) == reference);
   }
@@ -287,7 +293,8 @@ std::map<std::string, std::string> ReadSafetensors(const fs::path& path) {
 
 TEST_CASE("imported BERT weights equal the checkpoint's tensors, by name and in PyTorch layout") {
   const auto checkpoint = ReadSafetensors(qc::test::FixturesDir() / "hf" / "bert_tiny" / "model.safetensors");
-  for (const char* dir : {"onnx/bert_opset11_eager", "onnx/bert_opset18_dynamo_sdpa", "onnx_extra/bert_external_data"}) {
+  for (const char* dir :
+       {"onnx/bert_opset11_eager", "onnx/bert_opset18_dynamo_sdpa", "onnx_extra/bert_external_data"}) {
     INFO("fixture " << std::string(dir));
     auto r = ImportFixture(dir);
     REQUIRE(r.ok());

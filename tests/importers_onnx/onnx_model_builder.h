@@ -19,7 +19,8 @@ namespace qc::test {
 
 class OnnxModelBuilder {
  public:
-  explicit OnnxModelBuilder(int64_t opset = 14, const std::string& producer = "qc-test", const std::string& version = "1.0") {
+  explicit OnnxModelBuilder(int64_t opset = 14, const std::string& producer = "qc-test",
+                            const std::string& version = "1.0") {
     model.set_ir_version(8);
     model.set_producer_name(producer);
     model.set_producer_version(version);

@@ -18,7 +18,9 @@
 
 namespace qc::test {
 
-inline std::filesystem::path FixturePath(const std::string& dir) { return FixturesDir() / dir / "model.onnx"; }
+inline std::filesystem::path FixturePath(const std::string& dir) {
+  return FixturesDir() / dir / "model.onnx";
+}
 
 inline Expected<onnx_import::ImportResult> ImportFixture(const std::string& dir,
                                                          const onnx_import::ImportOptions& options = {}) {

@@ -1,0 +1,158 @@
+// kernels/t2-i8-gemm/tiling.h: the blocking loop shared by the register-tiled ternary GEMM kernels.
+//
+// Overview
+//   A kernel file supplies only its register tile, `template <int T> struct Tile { static void Run(const
+//   T2GemmTile&); }`, computing one packed row group (4 output channels) for T activation rows over the whole K and
+//   storing its outputs (1 <= T <= kT). RunT2GemmTiles walks the requested rectangle:
+//
+//     for each N block of row groups      (sized so its packed weights, ~kT2GemmL2BlockBytes, stay in L2)
+//       for each tile of kT activation rows    (kT rows × T2PaddedK(k) bytes: reused from L1/L2 by every group)
+//         for each row group of the block      -> Tile<T>::Run: unpack each 128-column block once, use it T times
+//
+//   A tile that declares `static constexpr bool kPanel = true` instead reads the tile's activation rows from a
+//   panel the driver packs once per (N block, row tile): for block b, 16-column chunk s (0..7) and row i, the 16
+//   bytes q[i][128·b + 16·s ..] sit at panel + ((8·b + s)·Tp + i)·16, Tp = T rounded up to 4 (rows T..Tp-1 are
+//   zero). One base pointer with immediate offsets replaces T row pointers, and the loads stream sequentially.
+//
+//   The integer sums are exact and the epilogue is elementwise, so which tile computes an element never changes it.
+//   T2StoreScalar is the reference store (T2Output per element), used by the scalar tile.
+//
+// ODR note: included by files compiled with different ISA flags. Everything here is a template instantiated with
+// the including file's own anonymous-namespace Tile, or `static inline`, so each file keeps a private copy.
+//
+// Usage (in a kernel file)
+//   namespace { template <int T> struct Tile { static void Run(const qc::T2GemmTile& t) { ... } }; }
+//   void T2Gemm4x4Avx2(const T2GemmArgs& a, size_t m0, size_t m1, size_t n0, size_t n1) {
+//     RunT2GemmTiles<Tile, 4>(a, m0, m1, n0, n1);
+//   }
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "kernels/t2-i8-gemm/kernels.h"
+#include "quant/t2_pack.h"
+
+namespace qc {
+
+/// One register tile: one packed row group × T activation rows. Pointers are at the tile's first activation row.
+struct T2GemmTile {
+  const uint8_t* w;  ///< the row group's first T2Block; k_blocks blocks follow
+  size_t k_blocks;
+  const int8_t* q;  ///< first activation row, T2PaddedK(k) bytes per row, rows q_stride apart
+  size_t q_stride;
+  const int8_t* panel;       ///< the packed activation panel (kPanel tiles only; 64-byte aligned), else null
+  const int32_t* q_sum;      ///< Σq of the tile's rows
+  const float* q_dequant;    ///< d of the tile's rows (null when y is null)
+  float alpha[kT2RowGroup];  ///< α of the group's rows (0 for rows past n)
+  float bias[kT2RowGroup];   ///< bias of the group's rows (+0.0f when none)
+  int row_lo, row_hi;        ///< group rows to store: [row_lo, row_hi) ⊆ [0, 4)
+  float* y;                  ///< output of (first row, group row 0), or null
+  size_t y_stride;
+  int32_t* y_int;  ///< likewise for the int32 output, or null
+  size_t y_int_stride;
+};
+
+/// Packed weight bytes per N block: below every supported core's L2 (512 KiB to 2 MiB) with room for the
+/// activation tile and the outputs.
+inline constexpr size_t kT2GemmL2BlockBytes = 256 * 1024;
+
+/// Stores token `tok`'s four sums Σ c·q of the tile (before the Σq correction) with the reference epilogue.
+static inline void T2StoreScalar(const T2GemmTile& t, int tok, const int32_t sums[kT2RowGroup]) {
+  for (int r = t.row_lo; r < t.row_hi; ++r) {
+    const int32_t v = sums[r] - t.q_sum[tok];
+    if (t.y_int != nullptr) t.y_int[tok * t.y_int_stride + r] = v;
+    if (t.y != nullptr) t.y[tok * t.y_stride + r] = T2Output(v, t.alpha[r], t.q_dequant[tok], t.bias[r]);
+  }
+}
+
+template <template <int> class Tile, int kT>
+struct T2GemmTileTable {
+  using Fn = void (*)(const T2GemmTile&);
+  template <size_t... I>
+  static constexpr std::array<Fn, sizeof...(I)> Make(std::index_sequence<I...>) {
+    return {&Tile<static_cast<int>(I) + 1>::Run...};
+  }
+  static constexpr std::array<Fn, kT> kTable = Make(std::make_index_sequence<kT>{});  // [T - 1] runs T rows
+};
+
+template <typename Tile, typename = void>
+struct T2TileUsesPanel : std::false_type {};
+template <typename Tile>
+struct T2TileUsesPanel<Tile, std::void_t<decltype(Tile::kPanel)>> : std::bool_constant<Tile::kPanel> {};
+
+/// Rows of a panel for a tile of `rows` activation rows.
+constexpr size_t T2PanelRows(size_t rows) {
+  return (rows + 3) / 4 * 4;
+}
+
+/// Packs `rows` activation rows (kb blocks each) into the panel layout described above, zero rows up to Tp.
+template <template <int> class Tile>
+static inline void T2PackPanel(const int8_t* q, size_t q_stride, size_t rows, size_t kb, int8_t* panel) {
+  const size_t tp = T2PanelRows(rows);
+  for (size_t b = 0; b < kb; ++b) {
+    for (size_t s = 0; s < 8; ++s) {
+      int8_t* dst = panel + (8 * b + s) * tp * 16;
+      for (size_t i = 0; i < rows; ++i) std::memcpy(dst + i * 16, q + i * q_stride + b * kT2BlockK + s * 16, 16);
+      std::memset(dst + rows * 16, 0, (tp - rows) * 16);
+    }
+  }
+}
+
+template <template <int> class Tile, int kT>
+void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end) {
+  if (m_begin >= m_end || n_begin >= n_end) return;
+  const auto& table = T2GemmTileTable<Tile, kT>::kTable;
+  const size_t kb = T2KBlocks(a.k);
+  const size_t group_bytes = kb * kT2BlockBytes;
+  const size_t groups_per_block = std::max<size_t>(1, kT2GemmL2BlockBytes / std::max<size_t>(1, group_bytes));
+  const size_t g_begin = n_begin / kT2RowGroup, g_end = (n_end + kT2RowGroup - 1) / kT2RowGroup;
+  T2GemmTile t;
+  t.k_blocks = kb;
+  t.q_stride = a.q_stride;
+  t.y_stride = a.y_stride;
+  t.y_int_stride = a.y_int_stride;
+  constexpr bool kPanel = T2TileUsesPanel<Tile<kT>>::value;
+  // Per thread, grown on demand and reused across calls; 64 spare bytes to align the start to a cache line.
+  thread_local std::vector<int8_t> panel_storage;
+  int8_t* panel = nullptr;
+  if (kPanel) {
+    const size_t bytes = T2PanelRows(kT) * kb * kT2BlockK + 64;
+    if (panel_storage.size() < bytes) panel_storage.resize(bytes);
+    const uintptr_t raw = reinterpret_cast<uintptr_t>(panel_storage.data());
+    panel = panel_storage.data() + ((64 - raw % 64) % 64);
+  }
+  t.panel = panel;
+  for (size_t gb = g_begin; gb < g_end; gb += groups_per_block) {
+    const size_t gb_end = std::min(g_end, gb + groups_per_block);
+    for (size_t i = m_begin; i < m_end; i += kT) {
+      const size_t rows = std::min<size_t>(kT, m_end - i);
+      if (kPanel) T2PackPanel<Tile>(a.q + i * a.q_stride, a.q_stride, rows, kb, panel);
+      t.q = a.q + i * a.q_stride;
+      t.q_sum = a.q_sum + i;
+      t.q_dequant = a.y != nullptr ? a.q_dequant + i : nullptr;
+      for (size_t g = gb; g < gb_end; ++g) {
+        const size_t n0 = g * kT2RowGroup;
+        t.w = a.w + g * group_bytes;
+        t.row_lo = static_cast<int>(std::max(n_begin, n0) - n0);
+        t.row_hi = static_cast<int>(std::min(n_end, n0 + kT2RowGroup) - n0);
+        for (size_t r = 0; r < kT2RowGroup; ++r) {
+          const size_t j = n0 + r;
+          t.alpha[r] = a.y == nullptr || j >= a.n ? 0.0f : a.alpha[a.alpha_per_row ? j : 0];
+          t.bias[r] = a.bias == nullptr || j >= a.n ? 0.0f : a.bias[j];
+        }
+        t.y = a.y != nullptr ? a.y + i * a.y_stride + n0 : nullptr;
+        t.y_int = a.y_int != nullptr ? a.y_int + i * a.y_int_stride + n0 : nullptr;
+        table[rows - 1](t);
+      }
+    }
+  }
+}
+
+}  // namespace qc

@@ -1,0 +1,113 @@
+// Numbers, not just structure: the ORT-optimised / external-data fixtures of tests/fixtures/onnx_extra, and the
+// unchanged BERT exports under left padding and scattered mask holes (onnx_extra/mask_variants), imported, exported
+// to .qm, run by the runtime and compared with onnxruntime within max-abs 1e-4.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "exporters/qm/from_ir.h"
+#include "importers/onnx/import.h"
+#include "importers/onnx/model_file.h"
+#include "qcompress/runtime.h"
+#include "tests/support/test_paths.h"
+
+namespace fs = std::filesystem;
+namespace oi = qc::onnx_import;
+
+namespace {
+
+constexpr double kMaxAbs = 1e-4;
+
+std::vector<fs::path> Numbered(const fs::path& dir, const std::string& stem) {
+  std::vector<fs::path> files;
+  for (int i = 0; fs::exists(dir / (stem + "_" + std::to_string(i) + ".pb")); ++i) {
+    files.push_back(dir / (stem + "_" + std::to_string(i) + ".pb"));
+  }
+  return files;
+}
+
+qc::NamedTensor LoadInput(const fs::path& file) {
+  auto proto = oi::ReadTensorFile(file.string());
+  REQUIRE_MESSAGE(proto.ok(), proto.status().ToString());
+  qc::NamedTensor t;
+  t.name = proto->name();
+  t.tensor.shape.assign(proto->dims().begin(), proto->dims().end());
+  if (proto->data_type() == onnx::TensorProto::FLOAT) {
+    t.tensor.type = qc::ElementType::kFloat32;
+    t.tensor.floats = *oi::TensorToFloats(*proto, file.string());
+  } else {
+    t.tensor.type = qc::ElementType::kInt64;
+    t.tensor.ints = *oi::TensorToInt64s(*proto, file.string());
+  }
+  return t;
+}
+
+// Imports `model`, exports it to .qm, and runs every test_data_set_* directory in `data_root`.
+void ImportRunCompare(const fs::path& model, const fs::path& data_root, const std::string& tag) {
+  auto imported = oi::ImportOnnx(model.string());
+  REQUIRE_MESSAGE(imported.ok(), imported.status().ToString());
+  qc::qm::ProvenanceSpec provenance;
+  provenance.producer_name = "qcompress-test";
+  provenance.producer_version = "0";
+  const fs::path qm = fs::temp_directory_path() / ("qc_onnx_numeric_" + tag + ".qm");
+  const qc::Status written = qc::ExportQm(imported->graph, provenance, qm.string());
+  REQUIRE_MESSAGE(written.ok(), written.ToString());
+  auto loaded = qc::Model::Load(qm.string());
+  REQUIRE_MESSAGE(loaded.ok(), loaded.status().ToString());
+  auto session = qc::Session::Create(*loaded);
+  REQUIRE(session.ok());
+  int sets = 0;
+  for (int k = 0; fs::exists(data_root / ("test_data_set_" + std::to_string(k))); ++k, ++sets) {
+    const fs::path data = data_root / ("test_data_set_" + std::to_string(k));
+    std::vector<qc::NamedTensor> inputs;
+    for (const fs::path& f : Numbered(data, "input")) inputs.push_back(LoadInput(f));
+    auto outputs = session->Run(inputs);
+    REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
+    const auto expected = Numbered(data, "output");
+    REQUIRE(outputs->size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      auto proto = oi::ReadTensorFile(expected[i].string());
+      REQUIRE(proto.ok());
+      const std::vector<float> want = *oi::TensorToFloats(*proto, expected[i].string());
+      const qc::HostTensor& got = (*outputs)[i].tensor;
+      REQUIRE(got.shape == std::vector<int64_t>(proto->dims().begin(), proto->dims().end()));
+      double max_abs = 0;
+      for (size_t e = 0; e < want.size(); ++e) max_abs = std::max(max_abs, std::abs(double(got.floats[e]) - want[e]));
+      MESSAGE(tag << " set " << k << " " << proto->name() << ": max abs diff " << max_abs);
+      CHECK(max_abs <= kMaxAbs);
+    }
+  }
+  CHECK(sets > 0);
+  fs::remove(qm);
+}
+
+}  // namespace
+
+TEST_CASE("ORT-optimised and external-data exports compute onnxruntime's outputs") {
+  const fs::path root = qc::test::FixturesDir() / "onnx_extra";
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (!fs::exists(entry.path() / "model.onnx")) continue;
+    const std::string name = entry.path().filename().string();
+    INFO("fixture " << name);
+    ImportRunCompare(entry.path() / "model.onnx", entry.path(), name);
+    ++count;
+  }
+  CHECK(count >= 7);
+}
+
+TEST_CASE("masks that are not right-padded give onnxruntime's outputs") {
+  const fs::path root = qc::test::FixturesDir() / "onnx_extra" / "mask_variants";
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    const std::string name = entry.path().filename().string();
+    INFO("fixture onnx/" << name);
+    ImportRunCompare(qc::test::FixturesDir() / "onnx" / name / "model.onnx", entry.path(), "mask_" + name);
+    ++count;
+  }
+  CHECK(count >= 4);
+}

@@ -1,0 +1,228 @@
+// Single-thread throughput of every ternary × int8 GEMM kernel this CPU can run, against the measured int8 MAC peak
+// of the core. Not a test: it asserts nothing and is not registered with CTest; timings are reported, never checked.
+//
+//   build/tests/kernels_t2/t2_gemm_bench           # all kernels except the oracle
+//   build/tests/kernels_t2/t2_gemm_bench --all     # include T2GemmRef
+//
+// Peaks: hand-written loops of independent instructions (16 accumulators, no memory traffic): vpdpbusd zmm (64 int8
+// MAC each, AVX-512 VNNI) and vpmaddubsw ymm (32 MAC each, AVX2); the clock is estimated with a dependent add chain.
+// Kernels: best of repeated runs over ~0.4 s per shape, MAC = M·N·K; "of peak" divides by the peak of the kernel's
+// own instruction (vpdpbusd zmm for AVX-512 VNNI, vpmaddubsw ymm for AVX2 and scalar). The fp32 kernel
+// (configs/gemm_config.h) and activation quantization run on the same shapes for comparison.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "configs/gemm_config.h"
+#include "configs/t2_gemm_config.h"
+#include "quant/act_quant.h"
+#include "quant/t2_pack.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Best time of fn() over repetitions for up to `budget` seconds (at least 3 runs), after one warm-up run.
+template <typename Fn>
+double Best(Fn fn, double budget) {
+  fn();
+  double best = 1e30, total = 0.0;
+  for (int r = 0; r < 3 || (total < budget && r < 100000); ++r) {
+    const auto t0 = Clock::now();
+    fn();
+    const double s = Seconds(t0);
+    best = std::min(best, s);
+    total += s;
+  }
+  return best;
+}
+
+#if defined(__x86_64__)
+// Cycles are estimated by a chain of dependent adds (one per cycle on every x86 core of interest).
+double ClockGhz() {
+  return 1e-9 /
+         Best(
+             [] {
+               uint64_t n = 1'000'000, x = 0;
+               __asm__ volatile("1:\n\tadd $1, %1\n\tadd $1, %1\n\tadd $1, %1\n\tadd $1, %1\n\tsub $4, %0\n\tjnz 1b"
+                                : "+r"(n), "+r"(x)::"cc");
+             },
+             0.3) *
+         1'000'000;
+}
+
+#define QC_REP16(INSN)                                                                                            \
+  INSN("0")                                                                                                       \
+  INSN("1") INSN("2") INSN("3") INSN("4") INSN("5") INSN("6") INSN("7") INSN("8") INSN("9") INSN("10") INSN("11") \
+      INSN("12") INSN("13") INSN("14") INSN("15")
+
+// 16 independent vpdpbusd zmm per iteration; returns int8 MAC per second.
+__attribute__((target("avx512f,avx512vnni"))) double VpdpbusdZmmPeak() {
+  constexpr uint64_t kIters = 100'000;
+  const double s = Best(
+      [] {
+        uint64_t n = kIters;
+#define QC_DPBUSD(i) "vpdpbusd %%zmm16, %%zmm17, %%zmm" i "\n\t"
+        __asm__ volatile(
+            "vpxord %%zmm16, %%zmm16, %%zmm16\n\tvpxord %%zmm17, %%zmm17, %%zmm17\n\t"
+            "1:\n\t" QC_REP16(QC_DPBUSD) "dec %0\n\tjnz 1b"
+            : "+r"(n)::"cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17");
+#undef QC_DPBUSD
+      },
+      0.3);
+  return kIters * 16.0 * 64.0 / s;
+}
+
+// 16 independent vpmaddubsw ymm per iteration (no accumulation: the pure multiply throughput).
+__attribute__((target("avx2"))) double VpmaddubswYmmPeak() {
+  constexpr uint64_t kIters = 100'000;
+  const double s = Best(
+      [] {
+        uint64_t n = kIters;
+#define QC_MADDUBS(i) "vpmaddubsw %%ymm14, %%ymm15, %%ymm" i "\n\t"
+        __asm__ volatile(
+            "vpxor %%ymm14, %%ymm14, %%ymm14\n\tvpxor %%ymm15, %%ymm15, %%ymm15\n\t"
+            "1:\n\t" QC_MADDUBS("0") QC_MADDUBS("1") QC_MADDUBS("2") QC_MADDUBS("3") QC_MADDUBS("4") QC_MADDUBS("5")
+                QC_MADDUBS("6") QC_MADDUBS("7") QC_MADDUBS("8") QC_MADDUBS("9") QC_MADDUBS("10") QC_MADDUBS("11")
+                    QC_MADDUBS("12") QC_MADDUBS("13") QC_MADDUBS("0") QC_MADDUBS("1") "dec %0\n\tjnz 1b"
+            : "+r"(n)::"cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+#undef QC_MADDUBS
+      },
+      0.3);
+  return kIters * 16.0 * 32.0 / s;
+}
+#endif
+
+struct Shape {
+  size_t m, n, k;
+  const char* what;
+};
+
+struct Operands {
+  size_t m, n, k, kp;
+  std::vector<uint8_t> w;
+  std::vector<int8_t> q;
+  std::vector<int32_t> q_sum, y_int;
+  std::vector<float> x, alpha, deq, scale, bias, y, wf;
+
+  explicit Operands(const Shape& s, std::mt19937& rng) : m(s.m), n(s.n), k(s.k), kp(qc::T2PaddedK(s.k)) {
+    std::vector<uint8_t> codes(n * k);
+    for (uint8_t& c : codes) c = static_cast<uint8_t>(rng() % 3);
+    w.resize(qc::T2PackedBytes(n, k));
+    if (!qc::PackT2(codes.data(), n, k, k, w.data(), w.size()).ok()) std::abort();
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    x.resize(m * k);
+    for (float& v : x) v = normal(rng);
+    q.resize(m * kp);
+    q_sum.resize(m);
+    deq.resize(m);
+    scale.resize(m);
+    if (!Quantize().ok()) std::abort();
+    alpha.assign(n, 0.05f);
+    bias.assign(n, 0.01f);
+    y.resize(m * n);
+    y_int.resize(m * n);
+    wf.resize(n * k);
+    for (float& v : wf) v = normal(rng) * 0.05f;
+  }
+
+  qc::Status Quantize() {
+    return qc::QuantizeActivations(x.data(), m, k, k, {qc::ActGranularity::kPerToken, 2.5f},
+                                   {q.data(), kp, kp, scale.data(), deq.data(), q_sum.data()});
+  }
+
+  qc::T2GemmArgs Args() {
+    qc::T2GemmArgs a;
+    a.w = w.data();
+    a.alpha = alpha.data();
+    a.alpha_per_row = true;
+    a.q = q.data();
+    a.q_stride = kp;
+    a.q_sum = q_sum.data();
+    a.q_dequant = deq.data();
+    a.bias = bias.data();
+    a.y = y.data();
+    a.y_stride = n;
+    a.m = m;
+    a.n = n;
+    a.k = k;
+    return a;
+  }
+
+  qc::F32GemmArgs F32Args() {
+    qc::F32GemmArgs a;
+    a.x = x.data();
+    a.x_stride = k;
+    a.w = wf.data();
+    a.w_stride = k;
+    a.bias = bias.data();
+    a.y = y.data();
+    a.y_stride = n;
+    a.m = m;
+    a.n = n;
+    a.k = k;
+    return a;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool all = argc > 1 && std::strcmp(argv[1], "--all") == 0;
+  const qc::CpuFeatures& cpu = qc::HardwareCpuFeatures();
+  std::printf("cpu features: %s\nselected t2 kernel: %s, fp32 kernel: %s\n", cpu.ToString().c_str(),
+              qc::GetT2GemmKernel().name, qc::GetF32GemmKernel().name);
+  double peak_zmm = 0.0, peak_ymm = 0.0;
+#if defined(__x86_64__)
+  const double ghz = ClockGhz();
+  std::printf("clock (dependent add chain): %.2f GHz\n", ghz);
+  if (cpu.avx512_vnni) {
+    peak_zmm = VpdpbusdZmmPeak();
+    std::printf("peak vpdpbusd zmm:   %7.1f GMAC/s  (%.1f MAC/cycle)\n", peak_zmm * 1e-9, peak_zmm / (ghz * 1e9));
+  }
+  if (cpu.avx2) {
+    peak_ymm = VpmaddubswYmmPeak();
+    std::printf("peak vpmaddubsw ymm: %7.1f GMAC/s  (%.1f MAC/cycle)\n", peak_ymm * 1e-9, peak_ymm / (ghz * 1e9));
+  }
+#endif
+  const std::vector<Shape> shapes = {
+      {128, 768, 768, "QKV/out proj"}, {128, 3072, 768, "FFN up"},      {128, 768, 3072, "FFN down"},
+      {16, 768, 768, "QKV/out, M=16"}, {16, 3072, 768, "FFN up, M=16"}, {16, 768, 3072, "FFN down, M=16"},
+  };
+  std::mt19937 rng(7);
+  std::printf("%-22s %-15s %4s %5s %5s %9s %8s %8s %9s\n", "kernel", "shape", "M", "N", "K", "ms", "GMAC/s", "of peak",
+              "vs fp32");
+  for (const Shape& s : shapes) {
+    Operands op(s, rng);
+    const qc::F32GemmArgs fa = op.F32Args();
+    const double f32 = Best([&] { qc::GetF32GemmKernel().fn(fa, 0, s.m, 0, s.n); }, 0.4);
+    const double macs = static_cast<double>(s.m) * s.n * s.k;
+    std::printf("%-22s %-15s %4zu %5zu %5zu %9.3f %8.1f %8s %9s\n", qc::GetF32GemmKernel().name, s.what, s.m, s.n, s.k,
+                f32 * 1e3, macs / f32 * 1e-9, "-", "1.00x");
+    for (const qc::T2GemmKernel& kernel : qc::T2GemmKernels()) {
+      if (!qc::T2IsaAvailable(kernel.isa, cpu)) continue;
+      if (kernel.fn == &qc::T2GemmRef && !all) continue;
+      const qc::T2GemmArgs a = op.Args();
+      const double sec = Best([&] { kernel.fn(a, 0, s.m, 0, s.n); }, 0.4);
+      const double peak = kernel.isa == qc::T2GemmIsa::kAvx512Vnni ? peak_zmm : peak_ymm;
+      char of_peak[16] = "-";
+      if (peak > 0.0) std::snprintf(of_peak, sizeof(of_peak), "%.0f%%", 100.0 * macs / sec / peak);
+      std::printf("%-22s %-15s %4zu %5zu %5zu %9.3f %8.1f %8s %8.2fx\n", kernel.name, s.what, s.m, s.n, s.k, sec * 1e3,
+                  macs / sec * 1e-9, of_peak, f32 / sec);
+    }
+    const double quant = Best([&] { (void)op.Quantize(); }, 0.2);
+    std::printf("%-22s %-15s %4zu %5s %5zu %9.3f\n", "QuantizeActivations", s.what, s.m, "-", s.k, quant * 1e3);
+  }
+  return 0;
+}
