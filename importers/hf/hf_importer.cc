@@ -1,4 +1,5 @@
 #include "importers/hf/hf_importer.h"
+#include "importers/hf/tokenizer_metadata.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -78,33 +79,7 @@ Expected<HfBuildPlan> ResolvePlan(const std::string& dir, const HfModelConfig& c
 }
 
 void SetTokenizerMetadata(ir::GraphBuilder& b, const HfTokenizerSpec& t, int64_t max_length) {
-  b.SetMetadata("tokenizer.type", std::string("wordpiece"));
-  b.SetMetadata("tokenizer.vocab", t.vocab);
-  b.SetMetadata("tokenizer.lowercase", int64_t{t.lowercase});
-  b.SetMetadata("tokenizer.strip_accents", t.strip_accents_code());
-  b.SetMetadata("tokenizer.clean_text", int64_t{t.clean_text});
-  b.SetMetadata("tokenizer.handle_chinese_chars", int64_t{t.handle_chinese_chars});
-  b.SetMetadata("tokenizer.unk_token", t.unk_token);
-  b.SetMetadata("tokenizer.cls_token", t.cls_token);
-  b.SetMetadata("tokenizer.sep_token", t.sep_token);
-  b.SetMetadata("tokenizer.pad_token", t.pad_token);
-  b.SetMetadata("tokenizer.mask_token", t.mask_token);
-  b.SetMetadata("tokenizer.continuing_subword_prefix", t.continuing_subword_prefix);
-  b.SetMetadata("tokenizer.max_input_chars_per_word", t.max_input_chars_per_word);
-  b.SetMetadata("tokenizer.model_max_length", max_length);
-  b.SetMetadata("tokenizer.pad_token_type_id", t.pad_token_type_id);
-  std::vector<std::string> contents;
-  std::vector<int64_t> ids, normalized, special;
-  for (const HfAddedToken& a : t.added_tokens) {
-    contents.push_back(a.content);
-    ids.push_back(a.id);
-    normalized.push_back(a.normalized ? 1 : 0);
-    special.push_back(a.special ? 1 : 0);
-  }
-  b.SetMetadata("tokenizer.added_tokens", contents);
-  b.SetMetadata("tokenizer.added_token_ids", ids);
-  b.SetMetadata("tokenizer.added_tokens_normalized", normalized);
-  b.SetMetadata("tokenizer.added_tokens_special", special);
+  for (auto& [key, value] : TokenizerMetadata(t, max_length)) b.SetMetadata(key, std::move(value));
 }
 
 // Reads the tokenizer, reconciles it with the model and the sentence-transformers settings, and records it.
@@ -234,8 +209,8 @@ Expected<HfImportResult> ImportHfDirectory(const std::string& dir, const HfImpor
     QC_RETURN_IF_ERROR(AddImageSpec(model_dir, c, b, result));
   }
   if (plan.output == HfOutput::kLogits) {
-    b.SetMetadata("labels.names", c.labels.names);
-    if (!c.labels.problem_type.empty()) b.SetMetadata("labels.problem_type", c.labels.problem_type);
+    b.SetMetadata("model.labels", c.labels.names);
+    if (!c.labels.problem_type.empty()) b.SetMetadata("model.problem_type", c.labels.problem_type);
   }
   if (plan.pooling) {
     b.SetMetadata("pooling.mode", std::string(HfPoolingModeName(plan.pooling->mode)));

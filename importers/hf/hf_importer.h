@@ -37,7 +37,7 @@
 //   tokenizer.pad_token_type_id, tokenizer.added_tokens (contents) with tokenizer.added_token_ids and
 //   tokenizer.added_tokens_normalized / tokenizer.added_tokens_special (0/1 lists);
 //   ViT image: image.size [h, w], image.mean, image.std, image.rescale_factor (do_* switches folded in),
-//   image.resample, image.do_resize; classifiers: labels.names (by id), labels.problem_type when set;
+//   image.resample, image.do_resize; classifiers: model.labels (by id), model.problem_type when set;
 //   sentence embeddings: pooling.mode ("mean" / "cls"), pooling.normalize (0/1).
 //   Booleans are int64 0/1.
 //

@@ -117,7 +117,7 @@ TEST_CASE("bert_tiny: signature, census, metadata and logits equal PyTorch's") {
   CHECK(Meta<int64_t>(g, "tokenizer.strip_accents") == -1);
   CHECK(Meta<int64_t>(g, "tokenizer.model_max_length") == 64);
   CHECK(Meta<std::string>(g, "tokenizer.cls_token") == "[CLS]");
-  CHECK(Meta<std::vector<std::string>>(g, "labels.names") == std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2"});
+  CHECK(Meta<std::vector<std::string>>(g, "model.labels") == std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2"});
   CHECK(Meta<std::string>(g, "source.architecture") == "BertForSequenceClassification");
 
   const auto ref = dir / "reference";
@@ -164,7 +164,7 @@ TEST_CASE("vit_tiny: signature, census, metadata and logits equal PyTorch's") {
   CHECK(Meta<std::vector<double>>(g, "image.mean") == std::vector<double>{0.5, 0.5, 0.5});
   CHECK(Meta<std::vector<double>>(g, "image.std") == std::vector<double>{0.5, 0.5, 0.5});
   CHECK(Meta<double>(g, "image.rescale_factor") == 1.0 / 255.0);
-  CHECK(Meta<std::vector<std::string>>(g, "labels.names").size() == 5);
+  CHECK(Meta<std::vector<std::string>>(g, "model.labels").size() == 5);
   CHECK(g.metadata().count("tokenizer.vocab") == 0);
 
   const auto ref = dir / "reference";
@@ -239,7 +239,7 @@ TEST_CASE("heads: base model, token classification, pre-training fallback, unsup
   CHECK(Names(r.graph, r.graph.outputs()) == std::vector<std::string>{"last_hidden_state", "pooler_output"});
   CHECK(ShapeOf(r.graph, "last_hidden_state") == "f32[batch, sequence, 8]");
   CHECK(ShapeOf(r.graph, "pooler_output") == "f32[batch, 8]");
-  CHECK(r.graph.metadata().count("labels.names") == 0);
+  CHECK(r.graph.metadata().count("model.labels") == 0);
 
   TempDir token;
   m.architecture = "BertForTokenClassification";

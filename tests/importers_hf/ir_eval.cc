@@ -10,8 +10,11 @@ using ir::AttrName;
 using ir::OpType;
 
 int64_t Product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
+  // Iterators, not indices: GCC 12 misreads the index loop as unbounded (-Waggressive-loop-optimizations).
+  const auto begin = dims.begin() + static_cast<std::ptrdiff_t>(std::min(from, dims.size()));
+  const auto end = dims.begin() + static_cast<std::ptrdiff_t>(std::min(to, dims.size()));
   int64_t n = 1;
-  for (size_t i = from; i < std::min(to, dims.size()); ++i) n *= dims[i];
+  for (auto it = begin; it < end; ++it) n *= *it;
   return n;
 }
 

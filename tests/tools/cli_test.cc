@@ -205,3 +205,36 @@ TEST_CASE("An ONNX model with unsupported ops lists every one of them") {
   CHECK(r.output.find("handmade") != std::string::npos);
   CHECK_FALSE(fs::exists(qm));
 }
+
+TEST_CASE("An ONNX export with tokenizer files beside it becomes a .qm that takes raw text") {
+  const fs::path example = qc::test::SourceDir() / "examples" / "bert-tiny";
+  const fs::path qm = TempDir() / "example.qm";
+  const Result made = Run(kQcompress + " " + Quote((example / "model.onnx").string()) + " -o " + Quote(qm.string()));
+  REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+  CHECK(made.output.find("tokenizer: embedded from") != std::string::npos);
+  const Result inspect = Run(kQcrun + " inspect " + Quote(qm.string()));
+  CHECK(inspect.output.find("tokenizer.vocab = [941 strings") != std::string::npos);
+  CHECK(inspect.output.find("model.labels") != std::string::npos);
+  const Result run = Run(kQcrun + " run " + Quote(qm.string()) + " --text 'a gripping film' --text 'dull' --json");
+  CHECK_MESSAGE(run.exit_code == 0, run.output);
+  CHECK(run.output.find("\"argmax\"") != std::string::npos);
+  CHECK(run.output.find("LABEL_") != std::string::npos);
+
+  // Without tokenizer files the model still compresses, with a warning that it takes ids only.
+  const fs::path bare = TempDir() / "bare";
+  fs::create_directories(bare);
+  fs::copy_file(example / "model.onnx", bare / "model.onnx", fs::copy_options::overwrite_existing);
+  const Result ids_only = Run(kQcompress + " " + Quote((bare / "model.onnx").string()) + " -o " +
+                              Quote((bare / "m.qm").string()));
+  CHECK(ids_only.exit_code == 0);
+  CHECK(ids_only.output.find("token ids only") != std::string::npos);
+  const Result text = Run(kQcrun + " run " + Quote((bare / "m.qm").string()) + " --text hello");
+  CHECK(text.exit_code == 1);
+  CHECK(text.output.find("carries no tokenizer") != std::string::npos);
+
+  // A --tokenizer that does not exist is an error naming the flag.
+  const Result missing = Run(kQcompress + " " + Quote((bare / "model.onnx").string()) + " -o " +
+                             Quote((bare / "m2.qm").string()) + " --tokenizer /nonexistent/tok");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.output.find("--tokenizer") != std::string::npos);
+}

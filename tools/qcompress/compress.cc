@@ -37,6 +37,7 @@ int RunCompress(const CompressOptions& options, std::ostream& out, std::ostream&
   }
   ImportModelOptions import_options;
   import_options.num_heads = options.num_heads;
+  import_options.tokenizer_path = options.tokenizer_path;
   auto model = ImportModel(options.model_path, import_options);
   if (!model.ok()) {
     err << "qcompress: error: " << model.status().ToString() << "\n";

@@ -12,6 +12,7 @@ struct CompressOptions {
   std::string output_path;
   int bits = 32;          ///< 32 = float export; lower bit widths arrive with the packed kernels
   int64_t num_heads = 0;  ///< ONNX only: override the inferred head count
+  std::string tokenizer_path;  ///< ONNX only: tokenizer directory or file to embed ("" = next to the model)
   bool quiet = false;
   std::vector<std::string> argv;  ///< the command line, recorded (with basenames) as provenance
 };

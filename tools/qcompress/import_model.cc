@@ -7,7 +7,9 @@
 #include <fstream>
 #include <memory>
 
+#include "importers/hf/config.h"
 #include "importers/hf/hf_importer.h"
+#include "importers/hf/tokenizer_metadata.h"
 #include "importers/onnx/import.h"
 
 namespace qc::tools {
@@ -30,6 +32,54 @@ Expected<std::string> HashFiles(const std::vector<std::string>& paths) {
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(XXH3_64bits_digest(state.get())));
   return std::string("xxh3:") + hex;
 }
+
+namespace {
+
+// The longest sequence the graph accepts: the rows of its position table (BERT), or 0 when it has none.
+int64_t PositionTableRows(const ir::Graph& graph) {
+  for (const ir::Node& node : graph.nodes()) {
+    if (node.erased || node.op != ir::OpType::kAddPositionEmbedding || node.inputs.size() < 2) continue;
+    const ir::Value& table = graph.value(node.inputs[1]);
+    if (table.constant && !table.constant->dims().empty()) return table.constant->dims()[0];
+  }
+  return 0;
+}
+
+// ONNX files carry no tokenizer or label names. Exporters (optimum, save_pretrained next to torch.onnx.export) put
+// tokenizer.json / vocab.txt and config.json beside the model; embed what is there so the .qm takes raw text.
+Status AttachSidecarFiles(const std::string& model_path, const ImportModelOptions& options, ImportedModel& model) {
+  const bool explicit_tokenizer = !options.tokenizer_path.empty();
+  fs::path dir = explicit_tokenizer ? fs::path(options.tokenizer_path) : fs::path(model_path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (explicit_tokenizer && !fs::is_directory(dir, ec)) dir = dir.parent_path();  // a tokenizer.json or vocab.txt
+  auto spec = hf::ReadHfTokenizer(dir.string());
+  if (spec.ok()) {
+    int64_t max_length = spec->model_max_length.value_or(512);
+    if (const int64_t rows = PositionTableRows(model.graph); rows > 0 && max_length > rows) max_length = rows;
+    for (auto& [key, value] : hf::TokenizerMetadata(*spec, max_length)) model.graph.mutable_metadata()[key] = value;
+    for (const std::string& w : spec->warnings) model.warnings.push_back(w);
+    model.report += "tokenizer: embedded from " + spec->source + " (" + std::to_string(spec->vocab.size()) +
+                    " tokens)\n";
+  } else if (explicit_tokenizer || spec.status().code() != StatusCode::kNotFound) {
+    return spec.status().WithContext("--tokenizer");
+  } else {
+    model.warnings.push_back("no tokenizer.json or vocab.txt next to " + model_path +
+                             ": the .qm takes token ids only (use --tokenizer DIR to embed one)");
+  }
+  const fs::path config = fs::path(model_path).parent_path() / "config.json";
+  if (fs::exists(config, ec)) {
+    auto parsed = hf::ReadHfConfig(config.string());
+    if (parsed.ok() && !parsed->labels.names.empty()) {
+      model.graph.mutable_metadata()["model.labels"] = parsed->labels.names;
+    } else if (!parsed.ok()) {
+      model.warnings.push_back(parsed.status().message() + "; label names not embedded");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Expected<ImportedModel> ImportModel(const std::string& path, const ImportModelOptions& options) {
   std::error_code ec;
@@ -56,7 +106,7 @@ Expected<ImportedModel> ImportModel(const std::string& path, const ImportModelOp
   model.kind = "onnx";
   model.graph = std::move(r.graph);
   model.report = r.report.ToText();
-  for (const std::string& note : r.report.notes) model.warnings.push_back(note);
+  QC_RETURN_IF_ERROR(AttachSidecarFiles(path, options, model));
   QC_ASSIGN_OR_RETURN(model.source_hash, HashFiles({path}));
   return model;
 }

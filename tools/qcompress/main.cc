@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", compress.output_path, "Where to write the .qm model (written atomically)");
   app.add_option("--bits", compress.bits, "Weight bit width; 32 exports float weights")->check(CLI::IsMember({2, 4, 8, 32}));
   app.add_option("--num-heads", compress.num_heads, "ONNX: attention head count when it cannot be inferred");
+  app.add_option("--tokenizer", compress.tokenizer_path,
+                 "ONNX: tokenizer.json / vocab.txt (or their folder) to embed; default: the model's folder");
   app.add_flag("-q,--quiet", compress.quiet, "Print errors only");
 
   std::string inspect_path;
