@@ -65,43 +65,40 @@ double ClockGhz() {
   INSN("1") INSN("2") INSN("3") INSN("4") INSN("5") INSN("6") INSN("7") INSN("8") INSN("9") INSN("10") INSN("11") \
       INSN("12") INSN("13") INSN("14") INSN("15")
 
-// 16 independent vpdpbusd zmm per iteration; returns int8 MAC per second.
-__attribute__((target("avx512f,avx512vnni"))) double VpdpbusdZmmPeak() {
-  constexpr uint64_t kIters = 100'000;
-  const double s = Best(
-      [] {
-        uint64_t n = kIters;
+// The asm loops live in plain functions carrying the ISA target: a lambda would not inherit the attribute, and an
+// unoptimised build would then compile zmm/ymm clobbers for the base target and fail.
+constexpr uint64_t kPeakIters = 100'000;
+
+// 16 independent vpdpbusd zmm per iteration.
+__attribute__((target("avx512f,avx512vnni"))) void VpdpbusdZmmLoop() {
+  uint64_t n = kPeakIters;
 #define QC_DPBUSD(i) "vpdpbusd %%zmm16, %%zmm17, %%zmm" i "\n\t"
-        __asm__ volatile(
-            "vpxord %%zmm16, %%zmm16, %%zmm16\n\tvpxord %%zmm17, %%zmm17, %%zmm17\n\t"
-            "1:\n\t" QC_REP16(QC_DPBUSD) "dec %0\n\tjnz 1b"
-            : "+r"(n)::"cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17");
+  __asm__ volatile(
+      "vpxord %%zmm16, %%zmm16, %%zmm16\n\tvpxord %%zmm17, %%zmm17, %%zmm17\n\t"
+      "1:\n\t" QC_REP16(QC_DPBUSD) "dec %0\n\tjnz 1b"
+      : "+r"(n)::"cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17");
 #undef QC_DPBUSD
-      },
-      0.3);
-  return kIters * 16.0 * 64.0 / s;
 }
 
+// Returns int8 MAC per second.
+double VpdpbusdZmmPeak() { return kPeakIters * 16.0 * 64.0 / Best(VpdpbusdZmmLoop, 0.3); }
+
 // 16 independent vpmaddubsw ymm per iteration (no accumulation: the pure multiply throughput).
-__attribute__((target("avx2"))) double VpmaddubswYmmPeak() {
-  constexpr uint64_t kIters = 100'000;
-  const double s = Best(
-      [] {
-        uint64_t n = kIters;
+__attribute__((target("avx2"))) void VpmaddubswYmmLoop() {
+  uint64_t n = kPeakIters;
 #define QC_MADDUBS(i) "vpmaddubsw %%ymm14, %%ymm15, %%ymm" i "\n\t"
-        __asm__ volatile(
-            "vpxor %%ymm14, %%ymm14, %%ymm14\n\tvpxor %%ymm15, %%ymm15, %%ymm15\n\t"
-            "1:\n\t" QC_MADDUBS("0") QC_MADDUBS("1") QC_MADDUBS("2") QC_MADDUBS("3") QC_MADDUBS("4") QC_MADDUBS("5")
-                QC_MADDUBS("6") QC_MADDUBS("7") QC_MADDUBS("8") QC_MADDUBS("9") QC_MADDUBS("10") QC_MADDUBS("11")
-                    QC_MADDUBS("12") QC_MADDUBS("13") QC_MADDUBS("0") QC_MADDUBS("1") "dec %0\n\tjnz 1b"
-            : "+r"(n)::"cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+  __asm__ volatile(
+      "vpxor %%ymm14, %%ymm14, %%ymm14\n\tvpxor %%ymm15, %%ymm15, %%ymm15\n\t"
+      "1:\n\t" QC_MADDUBS("0") QC_MADDUBS("1") QC_MADDUBS("2") QC_MADDUBS("3") QC_MADDUBS("4") QC_MADDUBS("5")
+          QC_MADDUBS("6") QC_MADDUBS("7") QC_MADDUBS("8") QC_MADDUBS("9") QC_MADDUBS("10") QC_MADDUBS("11")
+              QC_MADDUBS("12") QC_MADDUBS("13") QC_MADDUBS("0") QC_MADDUBS("1") "dec %0\n\tjnz 1b"
+      : "+r"(n)::"cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 #undef QC_MADDUBS
-      },
-      0.3);
-  return kIters * 16.0 * 32.0 / s;
 }
+
+double VpmaddubswYmmPeak() { return kPeakIters * 16.0 * 32.0 / Best(VpmaddubswYmmLoop, 0.3); }
 #endif
 
 struct Shape {
