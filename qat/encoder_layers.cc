@@ -135,10 +135,10 @@ class LayerMatcher {
     }
     const ValueId act_out = g_.node(layer_.ffn_out).inputs[0];
     const NodeId act = g_.value(act_out).producer;
-    if (act == kNoNode || (g_.node(act).op != OpType::kGelu && g_.node(act).op != OpType::kRelu &&
-                           g_.node(act).op != OpType::kTanh)) {
-      return Fail("the FFN output Linear " + g_.DescribeNode(layer_.ffn_out) +
-                  " must read a Gelu, Relu or Tanh, not " + Describe(act_out));
+    if (act == kNoNode ||
+        (g_.node(act).op != OpType::kGelu && g_.node(act).op != OpType::kRelu && g_.node(act).op != OpType::kTanh)) {
+      return Fail("the FFN output Linear " + g_.DescribeNode(layer_.ffn_out) + " must read a Gelu, Relu or Tanh, not " +
+                  Describe(act_out));
     }
     layer_.ffn_activation = act;
     layer_.ffn_in = ProducerOf(g_.node(act).inputs[0], OpType::kLinear);
@@ -180,13 +180,20 @@ class LayerMatcher {
 
 std::string_view LinearRoleName(LinearRole role) {
   switch (role) {
-    case LinearRole::kQuery: return "query";
-    case LinearRole::kKey: return "key";
-    case LinearRole::kValue: return "value";
-    case LinearRole::kAttentionOutput: return "attention_output";
-    case LinearRole::kFfnIn: return "ffn_in";
-    case LinearRole::kFfnOut: return "ffn_out";
-    case LinearRole::kOther: return "other";
+    case LinearRole::kQuery:
+      return "query";
+    case LinearRole::kKey:
+      return "key";
+    case LinearRole::kValue:
+      return "value";
+    case LinearRole::kAttentionOutput:
+      return "attention_output";
+    case LinearRole::kFfnIn:
+      return "ffn_in";
+    case LinearRole::kFfnOut:
+      return "ffn_out";
+    case LinearRole::kOther:
+      return "other";
   }
   return "invalid";
 }
@@ -194,9 +201,9 @@ std::string_view LinearRoleName(LinearRole role) {
 LinearRole EncoderStructure::RoleOf(ir::NodeId linear, int* layer) const {
   for (const EncoderLayer& l : layers) {
     const std::pair<ir::NodeId, LinearRole> parts[] = {
-        {l.query, LinearRole::kQuery},   {l.key, LinearRole::kKey},       {l.value, LinearRole::kValue},
-        {l.attention_dense, LinearRole::kAttentionOutput}, {l.ffn_in, LinearRole::kFfnIn},
-        {l.ffn_out, LinearRole::kFfnOut}};
+        {l.query, LinearRole::kQuery},  {l.key, LinearRole::kKey},
+        {l.value, LinearRole::kValue},  {l.attention_dense, LinearRole::kAttentionOutput},
+        {l.ffn_in, LinearRole::kFfnIn}, {l.ffn_out, LinearRole::kFfnOut}};
     for (const auto& [node, role] : parts) {
       if (node == linear) {
         if (layer != nullptr) *layer = l.index;

@@ -47,24 +47,24 @@ std::string_view LinearRoleName(LinearRole role);
 /// One encoder layer: node ids of its parts and the value ids of the hidden states around it.
 struct EncoderLayer {
   int index = 0;
-  bool pre_ln = false;                       ///< ViT-style: LayerNorm before attention and FFN, none after
-  ir::ValueId input = ir::kNoValue;          ///< hidden state entering the layer (the residual operand)
-  ir::NodeId attention_norm = ir::kNoNode;   ///< pre-LN only: LayerNorm(input) feeding q/k/v
-  ir::NodeId query = ir::kNoNode;            ///< Linear producing Attention input q
-  ir::NodeId key = ir::kNoNode;              ///< Linear producing k
-  ir::NodeId value = ir::kNoNode;            ///< Linear producing v
-  ir::NodeId attention = ir::kNoNode;        ///< the Attention node; its output is the context
-  ir::NodeId attention_dense = ir::kNoNode;  ///< the attention-output Linear
-  ir::NodeId attention_residual = ir::kNoNode;   ///< Add(dense output, input)
+  bool pre_ln = false;                             ///< ViT-style: LayerNorm before attention and FFN, none after
+  ir::ValueId input = ir::kNoValue;                ///< hidden state entering the layer (the residual operand)
+  ir::NodeId attention_norm = ir::kNoNode;         ///< pre-LN only: LayerNorm(input) feeding q/k/v
+  ir::NodeId query = ir::kNoNode;                  ///< Linear producing Attention input q
+  ir::NodeId key = ir::kNoNode;                    ///< Linear producing k
+  ir::NodeId value = ir::kNoNode;                  ///< Linear producing v
+  ir::NodeId attention = ir::kNoNode;              ///< the Attention node; its output is the context
+  ir::NodeId attention_dense = ir::kNoNode;        ///< the attention-output Linear
+  ir::NodeId attention_residual = ir::kNoNode;     ///< Add(dense output, input)
   ir::NodeId attention_output_norm = ir::kNoNode;  ///< post-LN only: LayerNorm after the attention residual
   ir::ValueId attention_output = ir::kNoValue;     ///< post-LN: that LayerNorm's output; pre-LN: the residual sum
-  ir::NodeId ffn_norm = ir::kNoNode;         ///< pre-LN only: LayerNorm(attention_output) feeding the FFN
-  ir::NodeId ffn_in = ir::kNoNode;           ///< first FFN Linear
-  ir::NodeId ffn_activation = ir::kNoNode;   ///< Gelu / Relu / Tanh
-  ir::NodeId ffn_out = ir::kNoNode;          ///< second FFN Linear
-  ir::NodeId ffn_residual = ir::kNoNode;     ///< Add(FFN output, attention_output)
-  ir::NodeId output_norm = ir::kNoNode;      ///< post-LN only: LayerNorm after the FFN residual
-  ir::ValueId output = ir::kNoValue;         ///< hidden state leaving the layer
+  ir::NodeId ffn_norm = ir::kNoNode;               ///< pre-LN only: LayerNorm(attention_output) feeding the FFN
+  ir::NodeId ffn_in = ir::kNoNode;                 ///< first FFN Linear
+  ir::NodeId ffn_activation = ir::kNoNode;         ///< Gelu / Relu / Tanh
+  ir::NodeId ffn_out = ir::kNoNode;                ///< second FFN Linear
+  ir::NodeId ffn_residual = ir::kNoNode;           ///< Add(FFN output, attention_output)
+  ir::NodeId output_norm = ir::kNoNode;            ///< post-LN only: LayerNorm after the FFN residual
+  ir::ValueId output = ir::kNoValue;               ///< hidden state leaving the layer
 };
 
 struct EncoderStructure {

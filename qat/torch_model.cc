@@ -11,12 +11,6 @@
 namespace qc::qat {
 namespace {
 
-std::string SizesText(const torch::Tensor& t) {
-  std::string text = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) text += (i ? ", " : "") + std::to_string(t.size(i));
-  return text + "]";
-}
-
 std::string InputNames(const TorchModel::Impl& impl) {
   std::string names;
   for (const GraphInputSpec& in : impl.inputs) names += (names.empty() ? "" : ", ") + in.name;
@@ -58,8 +52,9 @@ Status BindInputs(const TorchModel::Impl& impl, const std::map<std::string, torc
       if (dim.is_static()) continue;
       const auto [bound, inserted] = symbols.emplace(dim.symbol(), std::make_pair(size, in.name));
       if (!inserted && bound->second.first != size) {
-        return InvalidArgument(where + ": dimension '" + dim.symbol() + "' is " + std::to_string(size) + ", but input '" +
-                               bound->second.second + "' gave it " + std::to_string(bound->second.first));
+        return InvalidArgument(where + ": dimension '" + dim.symbol() + "' is " + std::to_string(size) +
+                               ", but input '" + bound->second.second + "' gave it " +
+                               std::to_string(bound->second.first));
       }
     }
     env[in.value] = t;
@@ -86,7 +81,8 @@ void RecordValueTap(const TorchModel::Impl& impl, ir::ValueId value, ForwardStat
     case ValueTap::kAttentionOutput:
       if (state.Wants(kTapAttentionOutput)) layers[l].attention_output = t;
       return;
-    case ValueTap::kNone: return;
+    case ValueTap::kNone:
+      return;
   }
 }
 
@@ -111,11 +107,16 @@ Status CheckForwardOptions(const TorchModel::Impl& impl, const ForwardOptions& o
 
 std::string_view ActivationPointName(ActivationPoint point) {
   switch (point) {
-    case ActivationPoint::kLinearInput: return "linear_input";
-    case ActivationPoint::kQuery: return "query";
-    case ActivationPoint::kKey: return "key";
-    case ActivationPoint::kValue: return "value";
-    case ActivationPoint::kAttentionProbs: return "attention_probs";
+    case ActivationPoint::kLinearInput:
+      return "linear_input";
+    case ActivationPoint::kQuery:
+      return "query";
+    case ActivationPoint::kKey:
+      return "key";
+    case ActivationPoint::kValue:
+      return "value";
+    case ActivationPoint::kAttentionProbs:
+      return "attention_probs";
   }
   return "invalid";
 }
@@ -158,10 +159,18 @@ Expected<ForwardResult> TorchModel::Forward(const std::map<std::string, torch::T
   return result;
 }
 
-torch::nn::Module& TorchModel::module() { return *impl_->module; }
-const torch::nn::Module& TorchModel::module() const { return *impl_->module; }
-std::vector<torch::Tensor> TorchModel::parameters() const { return impl_->parameters; }
-const std::vector<ParameterInfo>& TorchModel::parameter_info() const { return impl_->parameter_info; }
+torch::nn::Module& TorchModel::module() {
+  return *impl_->module;
+}
+const torch::nn::Module& TorchModel::module() const {
+  return *impl_->module;
+}
+std::vector<torch::Tensor> TorchModel::parameters() const {
+  return impl_->parameters;
+}
+const std::vector<ParameterInfo>& TorchModel::parameter_info() const {
+  return impl_->parameter_info;
+}
 
 Expected<torch::Tensor> TorchModel::Parameter(std::string_view ir_name) const {
   for (size_t i = 0; i < impl_->parameter_info.size(); ++i) {
@@ -170,10 +179,18 @@ Expected<torch::Tensor> TorchModel::Parameter(std::string_view ir_name) const {
   return NotFound("no trainable parameter for IR constant '" + std::string(ir_name) + "'");
 }
 
-const EncoderStructure& TorchModel::structure() const { return impl_->structure; }
-int TorchModel::num_layers() const { return static_cast<int>(impl_->structure.layers.size()); }
-const std::vector<WeightSite>& TorchModel::weight_sites() const { return impl_->weight_sites; }
-const std::vector<ActivationSite>& TorchModel::activation_sites() const { return impl_->activation_sites; }
+const EncoderStructure& TorchModel::structure() const {
+  return impl_->structure;
+}
+int TorchModel::num_layers() const {
+  return static_cast<int>(impl_->structure.layers.size());
+}
+const std::vector<WeightSite>& TorchModel::weight_sites() const {
+  return impl_->weight_sites;
+}
+const std::vector<ActivationSite>& TorchModel::activation_sites() const {
+  return impl_->activation_sites;
+}
 
 Status TorchModel::SetWeightTransform(size_t site, TensorTransform transform) {
   if (site >= impl_->weight_transforms.size()) {

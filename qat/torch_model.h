@@ -106,13 +106,13 @@ enum TapKind : uint32_t {
 /// The student's own signals of one layer (an intervention changes what flows downstream, not these records).
 /// Tensors are undefined unless their kind was requested.
 struct LayerTaps {
-  torch::Tensor input;   ///< hidden state entering the layer (kTapHidden)
-  torch::Tensor scores;  ///< kTapScores
-  torch::Tensor probs;   ///< kTapProbs
+  torch::Tensor input;             ///< hidden state entering the layer (kTapHidden)
+  torch::Tensor scores;            ///< kTapScores
+  torch::Tensor probs;             ///< kTapProbs
   torch::Tensor context;           ///< kTapContext
   torch::Tensor attention_dense;   ///< kTapAttentionDense
   torch::Tensor attention_output;  ///< kTapAttentionOutput
-  torch::Tensor output;  ///< hidden state leaving the layer (kTapHidden)
+  torch::Tensor output;            ///< hidden state leaving the layer (kTapHidden)
 };
 
 struct Taps {
@@ -140,7 +140,7 @@ struct ForwardOptions {
 };
 
 struct ForwardResult {
-  std::vector<std::string> names;     ///< graph output names, in graph order
+  std::vector<std::string> names;      ///< graph output names, in graph order
   std::vector<torch::Tensor> outputs;  ///< same order
   Taps taps;                           ///< filled only as ForwardOptions::taps asks
   /// The output named `name`, or an undefined tensor.
@@ -174,7 +174,8 @@ class TorchModel {
   Expected<ForwardResult> Forward(const std::map<std::string, torch::Tensor>& inputs,
                                   const ForwardOptions& options = {}) const;
 
-  /// The module holding parameters and buffers (for optimizers, state dicts, train()/eval()).
+  /// The module holding parameters and buffers (for optimizers and state dicts). The IR has no dropout or batch
+  /// statistics, so train()/eval() change nothing in the forward pass.
   torch::nn::Module& module();
   const torch::nn::Module& module() const;
   /// The trainable parameters, in graph value order (same order as parameter_info()).
@@ -198,8 +199,7 @@ class TorchModel {
   /// Removes every weight and activation transform.
   void ClearTransforms();
 
-  struct Impl;  ///< internal (qat/torch_program.h)
-  const Impl& impl() const { return *impl_; }
+  struct Impl;  ///< internal: defined in qat/torch_program.h for qat/'s own sources
 
  private:
   explicit TorchModel(std::unique_ptr<Impl> impl);

@@ -20,11 +20,14 @@ bool IsParameterPosition(OpType op, size_t index) {
   switch (op) {
     case OpType::kLinear:
     case OpType::kLayerNorm:
-    case OpType::kPatchEmbed: return index == 1 || index == 2;
+    case OpType::kPatchEmbed:
+      return index == 1 || index == 2;
     case OpType::kEmbedding:
     case OpType::kPrependToken:
-    case OpType::kAddPositionEmbedding: return index == 1;
-    default: return false;
+    case OpType::kAddPositionEmbedding:
+      return index == 1;
+    default:
+      return false;
   }
 }
 
@@ -164,7 +167,8 @@ class Compiler {
       case OpType::kTanh:
       case OpType::kRelu:
       case OpType::kMeanPool:
-      case OpType::kPrependToken: break;
+      case OpType::kPrependToken:
+        break;
     }
     return Status::Ok();
   }
@@ -175,10 +179,17 @@ class Compiler {
     role = m_.structure.RoleOf(n, &step.layer);
     switch (role) {
       case LinearRole::kQuery:
-      case LinearRole::kKey: step.role = StepRole::kQueryKeyLinear; break;
-      case LinearRole::kValue: step.role = StepRole::kValueLinear; break;
-      case LinearRole::kAttentionOutput: step.role = StepRole::kAttentionDense; break;
-      default: break;
+      case LinearRole::kKey:
+        step.role = StepRole::kQueryKeyLinear;
+        break;
+      case LinearRole::kValue:
+        step.role = StepRole::kValueLinear;
+        break;
+      case LinearRole::kAttentionOutput:
+        step.role = StepRole::kAttentionDense;
+        break;
+      default:
+        break;
     }
   }
 
@@ -199,8 +210,7 @@ class Compiler {
       step.layer = m_.structure.LayerOfAttention(n);
       if (step.layer >= 0) step.role = StepRole::kAttention;
     }
-    const bool weighted = node.op == OpType::kLinear || node.op == OpType::kEmbedding ||
-                          node.op == OpType::kPatchEmbed;
+    const bool weighted = node.op == OpType::kLinear || node.op == OpType::kEmbedding || node.op == OpType::kPatchEmbed;
     if (weighted && m_.constants[node.inputs[1]].defined() && m_.constants[node.inputs[1]].requires_grad()) {
       WeightSite site;
       site.node = n;

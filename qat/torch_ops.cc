@@ -8,12 +8,6 @@ namespace {
 
 using ir::OpType;
 
-std::string SizesText(const torch::Tensor& t) {
-  std::string text = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) text += (i ? ", " : "") + std::to_string(t.size(i));
-  return text + "]";
-}
-
 class StepRunner {
  public:
   StepRunner(const TorchModel::Impl& impl, const Step& step, ForwardState& state)
@@ -81,24 +75,40 @@ class StepRunner {
 
   Expected<torch::Tensor> Compute() {
     switch (step_.op) {
-      case OpType::kEmbedding: return Embedding();
-      case OpType::kAddPositionEmbedding: return AddPositionEmbedding();
-      case OpType::kAdd: return at::add(In(0), In(1));
-      case OpType::kSub: return at::sub(In(0), In(1));
-      case OpType::kMul: return at::mul(In(0), In(1));
-      case OpType::kLayerNorm: return LayerNorm();
-      case OpType::kLinear: return Linear();
-      case OpType::kGelu: return at::gelu(In(0), step_.gelu_tanh ? "tanh" : "none");
-      case OpType::kTanh: return at::tanh(In(0));
-      case OpType::kRelu: return at::relu(In(0));
-      case OpType::kSoftmax: return at::softmax(In(0), step_.axis);
-      case OpType::kAttention: return Attention();
-      case OpType::kSelectToken: return SelectToken();
-      case OpType::kMeanPool: return MeanPool();
+      case OpType::kEmbedding:
+        return Embedding();
+      case OpType::kAddPositionEmbedding:
+        return AddPositionEmbedding();
+      case OpType::kAdd:
+        return at::add(In(0), In(1));
+      case OpType::kSub:
+        return at::sub(In(0), In(1));
+      case OpType::kMul:
+        return at::mul(In(0), In(1));
+      case OpType::kLayerNorm:
+        return LayerNorm();
+      case OpType::kLinear:
+        return Linear();
+      case OpType::kGelu:
+        return at::gelu(In(0), step_.gelu_tanh ? "tanh" : "none");
+      case OpType::kTanh:
+        return at::tanh(In(0));
+      case OpType::kRelu:
+        return at::relu(In(0));
+      case OpType::kSoftmax:
+        return at::softmax(In(0), step_.axis);
+      case OpType::kAttention:
+        return Attention();
+      case OpType::kSelectToken:
+        return SelectToken();
+      case OpType::kMeanPool:
+        return MeanPool();
       case OpType::kL2Normalize:
         return In(0) / at::linalg_vector_norm(In(0), 2, at::IntArrayRef{step_.axis}, true).clamp_min(step_.epsilon);
-      case OpType::kPatchEmbed: return PatchEmbed();
-      case OpType::kPrependToken: return PrependToken();
+      case OpType::kPatchEmbed:
+        return PatchEmbed();
+      case OpType::kPrependToken:
+        return PrependToken();
     }
     return Internal(step_.what + ": op not handled by qat/");
   }
@@ -263,17 +273,27 @@ Status RunStep(const TorchModel::Impl& impl, const Step& step, ForwardState& sta
 
 Expected<torch::ScalarType> TorchDType(ir::DType dtype) {
   switch (dtype) {
-    case ir::DType::kF32: return torch::kFloat;
-    case ir::DType::kF16: return torch::kHalf;
-    case ir::DType::kBF16: return torch::kBFloat16;
-    case ir::DType::kI64: return torch::kLong;
-    case ir::DType::kI32: return torch::kInt;
-    case ir::DType::kI16: return torch::kShort;
-    case ir::DType::kI8: return torch::kChar;
-    case ir::DType::kU8: return torch::kByte;
-    case ir::DType::kBool: return torch::kBool;
+    case ir::DType::kF32:
+      return torch::kFloat;
+    case ir::DType::kF16:
+      return torch::kHalf;
+    case ir::DType::kBF16:
+      return torch::kBFloat16;
+    case ir::DType::kI64:
+      return torch::kLong;
+    case ir::DType::kI32:
+      return torch::kInt;
+    case ir::DType::kI16:
+      return torch::kShort;
+    case ir::DType::kI8:
+      return torch::kChar;
+    case ir::DType::kU8:
+      return torch::kByte;
+    case ir::DType::kBool:
+      return torch::kBool;
     case ir::DType::kT2:
-    case ir::DType::kI4: break;
+    case ir::DType::kI4:
+      break;
   }
   return Unsupported("dtype " + std::string(ir::DTypeName(dtype)) + " has no LibTorch equivalent");
 }

@@ -49,8 +49,8 @@ struct Step {
   int64_t patch = 0;
   bool gelu_tanh = false;
   // Hooks and layer role.
-  int weight_site = -1;                   ///< index into weight_sites
-  int input_site = -1;                    ///< Linear: activation site of its input
+  int weight_site = -1;                                  ///< index into weight_sites
+  int input_site = -1;                                   ///< Linear: activation site of its input
   std::array<int, 4> attention_sites{{-1, -1, -1, -1}};  ///< Attention: q, k, v, probs activation sites
   int layer = -1;
   StepRole role = StepRole::kNone;
@@ -100,6 +100,13 @@ struct ForwardState {
 /// Run-time errors (bad ids, shapes the IR forbids) are returned naming the node; LibTorch exceptions propagate to
 /// the caller's RunTorchGuarded.
 Status RunStep(const TorchModel::Impl& impl, const Step& step, ForwardState& state);
+
+/// "[2, 16, 64]", for error messages.
+inline std::string SizesText(const torch::Tensor& t) {
+  std::string text = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) text += (i ? ", " : "") + std::to_string(t.size(i));
+  return text + "]";
+}
 
 /// torch dtype of an IR dtype; an error for packed types (t2, i4) that have no torch equivalent.
 Expected<torch::ScalarType> TorchDType(ir::DType dtype);

@@ -17,7 +17,9 @@ namespace {
 using qc::ir::OpType;
 using qc::qat::LinearRole;
 
-std::string NodeName(const qc::ir::Graph& g, qc::ir::NodeId n) { return n == qc::ir::kNoNode ? "" : g.node(n).name; }
+std::string NodeName(const qc::ir::Graph& g, qc::ir::NodeId n) {
+  return n == qc::ir::kNoNode ? "" : g.node(n).name;
+}
 
 qc::ir::Graph ImportHf(const std::string& name) {
   auto r = qc::hf::ImportHfDirectory((qc::test::FixturesDir() / "hf" / name).string());

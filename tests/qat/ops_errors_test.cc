@@ -119,12 +119,14 @@ TEST_CASE("run-time errors name the node or input") {
   };
   CHECK(message({{"input_ids", ids.fill_(0).index_put_({1, 3}, 100)}, {"attention_mask", mask}}) ==
         "node 'embeddings.word_embeddings' (Embedding): id 100 is outside [0, 100)");
-  CHECK(message({{"input_ids", torch::zeros({2, 65}, torch::kLong)}, {"attention_mask", torch::ones({2, 65}, torch::kLong)}})
+  CHECK(message({{"input_ids", torch::zeros({2, 65}, torch::kLong)},
+                 {"attention_mask", torch::ones({2, 65}, torch::kLong)}})
             .find("node 'embeddings.position_embeddings' (AddPositionEmbedding): positions 0..64 exceed the 64-row "
                   "position table") != std::string::npos);
   CHECK(message({{"input_ids", torch::zeros({2, 8}, torch::kInt)}, {"attention_mask", mask}}) ==
         "forward: input 'input_ids' is Int, the graph expects i64");
-  CHECK(message({{"input_ids", torch::zeros({2, 8}, torch::kLong)}, {"attention_mask", torch::ones({3, 8}, torch::kLong)}}) ==
+  CHECK(message({{"input_ids", torch::zeros({2, 8}, torch::kLong)},
+                 {"attention_mask", torch::ones({3, 8}, torch::kLong)}}) ==
         "forward: input 'attention_mask': dimension 'batch' is 3, but input 'input_ids' gave it 2");
   CHECK(message({{"input_ids", torch::zeros({2, 8, 1}, torch::kLong)}, {"attention_mask", mask}}) ==
         "forward: input 'input_ids' has shape [2, 8, 1], the graph expects [batch, sequence]");
@@ -141,10 +143,11 @@ TEST_CASE("run-time errors name the node or input") {
 TEST_CASE("unrecognised layers: Build fails by default; with require_encoder_layers = false only taps fail") {
   qc::ir::GraphBuilder b;
   const qc::ir::ValueId x = *b.AddInput("x", qc::ir::DType::kF32, {"batch", "sequence", 4});
-  const qc::ir::ValueId w = *b.AddConstant("w", *qc::ir::Tensor::FromVector<float>({4, 4}, std::vector<float>(16, 0.1f)));
+  const qc::ir::ValueId w =
+      *b.AddConstant("w", *qc::ir::Tensor::FromVector<float>({4, 4}, std::vector<float>(16, 0.1f)));
   const auto k = Op(b, OpType::kLinear, "k", {x, w});
-  const auto a = Op(b, OpType::kAttention, "attn", {x, k, k},
-                    {{AttrName::kNumHeads, int64_t{2}}, {AttrName::kScale, 0.5}});
+  const auto a =
+      Op(b, OpType::kAttention, "attn", {x, k, k}, {{AttrName::kNumHeads, int64_t{2}}, {AttrName::kScale, 0.5}});
   REQUIRE(b.MarkOutput(a, "y").ok());
   auto g = std::move(b).Build();
   REQUIRE(g.ok());

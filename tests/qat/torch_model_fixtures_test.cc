@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 // clang-format on
 
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -106,7 +107,9 @@ TEST_CASE("float forward reproduces every fixture within 1e-4, deterministically
       REQUIRE(first.outputs[i].sizes() == want.sizes());
       const double diff = MaxAbsDiff(first.outputs[i], want);
       CHECK(diff <= 1e-4);
-      report += "\n  " + fixture + " " + first.names[i] + ": " + std::to_string(diff);
+      char text[32];
+      std::snprintf(text, sizeof(text), "%.3g", diff);
+      report += "\n  " + fixture + " " + first.names[i] + ": " + text;
     }
     const qc::qat::ForwardResult second = Run(*model, l.inputs);
     for (size_t i = 0; i < first.outputs.size(); ++i) CHECK(BitIdentical(first.outputs[i], second.outputs[i]));
@@ -175,12 +178,12 @@ TEST_CASE("taps of a post-LN encoder (bertmodel_opset14_sdpa) mean what the head
               .max()
               .item<float>() == 0.0f);
     CHECK(t.context.sizes() == torch::IntArrayRef({2, 16, 64}));
-    const torch::Tensor dense =
-        torch::linear(t.context, Param(*model, g, layer.attention_dense, 1), Param(*model, g, layer.attention_dense, 2));
+    const torch::Tensor dense = torch::linear(t.context, Param(*model, g, layer.attention_dense, 1),
+                                              Param(*model, g, layer.attention_dense, 2));
     CHECK(MaxAbsDiff(dense, t.attention_dense) == 0.0);
     const qc::ir::NodeId ln = layer.attention_output_norm;
-    const torch::Tensor attention_output = torch::layer_norm(t.attention_dense + t.input, {64}, Param(*model, g, ln, 1),
-                                                             Param(*model, g, ln, 2), 1e-12);
+    const torch::Tensor attention_output =
+        torch::layer_norm(t.attention_dense + t.input, {64}, Param(*model, g, ln, 1), Param(*model, g, ln, 2), 1e-12);
     CHECK(MaxAbsDiff(attention_output, t.attention_output) <= 1e-6);
   }
 
@@ -205,4 +208,25 @@ TEST_CASE("taps of a pre-LN encoder (vit_tiny): attention_output is the residual
     CHECK(t.output.sizes() == torch::IntArrayRef({2, 17, 64}));
   }
   CHECK(r.taps.embedding_output.sizes() == torch::IntArrayRef({2, 17, 64}));
+}
+
+TEST_CASE("forward + backward is deterministic: identical gradients bit for bit") {
+  qc::qat::SetTorchThreads(2);
+  const Loaded l = Load("hf/bert_tiny");
+  const auto model = BuildModel(l.graph);
+  qc::qat::ForwardOptions options;
+  options.taps = qc::qat::kTapAll;
+  std::vector<std::vector<torch::Tensor>> grads;
+  for (int run = 0; run < 2; ++run) {
+    model->module().zero_grad();
+    const qc::qat::ForwardResult r = Run(*model, l.inputs, options);
+    (r.outputs[0].pow(2).sum() + r.taps.layers[1].scores.clamp_min(-100).pow(2).mean()).backward();
+    grads.emplace_back();
+    for (const torch::Tensor& p : model->parameters()) grads.back().push_back(p.grad().clone());
+  }
+  REQUIRE(grads[0].size() == model->parameters().size());
+  for (size_t i = 0; i < grads[0].size(); ++i) {
+    CAPTURE(model->parameter_info()[i].ir_name);
+    CHECK(BitIdentical(grads[0][i], grads[1][i]));
+  }
 }
