@@ -68,20 +68,9 @@ Expected<qm::AttrKey> ToQmAttrKey(ir::AttrName name) {
   return Unsupported("IR attribute " + std::string(ir::AttrNameText(name)) + " has no .qm equivalent yet");
 }
 
-qm::Datum ToDatum(const ir::AttrValue& v) {
-  return std::visit(
-      [](const auto& x) -> qm::Datum {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, int64_t>) return qm::Datum::Int(x);
-        if constexpr (std::is_same_v<T, double>) return qm::Datum::Float(x);
-        if constexpr (std::is_same_v<T, std::string>) return qm::Datum::String(x);
-        if constexpr (std::is_same_v<T, std::vector<int64_t>>) return qm::Datum::IntList(x);
-        if constexpr (std::is_same_v<T, std::vector<double>>) return qm::Datum::FloatList(x);
-      },
-      v);
-}
-
-qm::Datum ToDatum(const ir::MetadataValue& v) {
+// IR attribute values and metadata values are variants over the same kinds (metadata adds string lists).
+template <typename Variant>
+qm::Datum ToDatum(const Variant& v) {
   return std::visit(
       [](const auto& x) -> qm::Datum {
         using T = std::decay_t<decltype(x)>;
