@@ -14,6 +14,7 @@
 #include "importers/onnx/import.h"
 #include "importers/onnx/model_file.h"
 #include "qcompress/runtime.h"
+#include "tests/support/reference_data.h"
 #include "tests/support/test_paths.h"
 
 namespace fs = std::filesystem;
@@ -30,30 +31,6 @@ qc::qm::ProvenanceSpec TestProvenance() {
   return p;
 }
 
-std::vector<fs::path> Numbered(const fs::path& dir, const std::string& stem) {
-  std::vector<fs::path> files;
-  for (int i = 0; fs::exists(dir / (stem + "_" + std::to_string(i) + ".pb")); ++i) {
-    files.push_back(dir / (stem + "_" + std::to_string(i) + ".pb"));
-  }
-  return files;
-}
-
-qc::NamedTensor LoadInput(const fs::path& file) {
-  auto proto = oi::ReadTensorFile(file.string());
-  REQUIRE_MESSAGE(proto.ok(), proto.status().ToString());
-  qc::NamedTensor t;
-  t.name = proto->name();
-  t.tensor.shape.assign(proto->dims().begin(), proto->dims().end());
-  if (proto->data_type() == onnx::TensorProto::FLOAT) {
-    t.tensor.type = qc::ElementType::kFloat32;
-    t.tensor.floats = *oi::TensorToFloats(*proto, file.string());
-  } else {
-    t.tensor.type = qc::ElementType::kInt64;
-    t.tensor.ints = *oi::TensorToInt64s(*proto, file.string());
-  }
-  return t;
-}
-
 // Runs `qm_path` on the inputs in `data_dir` and compares every output with `expected_dir`/output_N.pb.
 void RunAndCompare(const fs::path& qm_path, const fs::path& data_dir, const fs::path& expected_dir) {
   auto model = qc::Model::Load(qm_path.string());
@@ -61,10 +38,10 @@ void RunAndCompare(const fs::path& qm_path, const fs::path& data_dir, const fs::
   auto session = qc::Session::Create(*model);
   REQUIRE(session.ok());
   std::vector<qc::NamedTensor> inputs;
-  for (const fs::path& f : Numbered(data_dir, "input")) inputs.push_back(LoadInput(f));
+  for (const fs::path& f : qc::test::NumberedFiles(data_dir, "input")) inputs.push_back(qc::test::LoadReferenceTensor(f));
   auto outputs = session->Run(inputs);
   REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
-  const auto expected = Numbered(expected_dir, "output");
+  const auto expected = qc::test::NumberedFiles(expected_dir, "output");
   REQUIRE(outputs->size() == expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     auto proto = oi::ReadTensorFile(expected[i].string());

@@ -13,6 +13,7 @@
 #include "importers/onnx/import.h"
 #include "importers/onnx/model_file.h"
 #include "qcompress/runtime.h"
+#include "tests/support/reference_data.h"
 #include "tests/support/test_paths.h"
 
 namespace fs = std::filesystem;
@@ -21,30 +22,6 @@ namespace oi = qc::onnx_import;
 namespace {
 
 constexpr double kMaxAbs = 1e-4;
-
-std::vector<fs::path> Numbered(const fs::path& dir, const std::string& stem) {
-  std::vector<fs::path> files;
-  for (int i = 0; fs::exists(dir / (stem + "_" + std::to_string(i) + ".pb")); ++i) {
-    files.push_back(dir / (stem + "_" + std::to_string(i) + ".pb"));
-  }
-  return files;
-}
-
-qc::NamedTensor LoadInput(const fs::path& file) {
-  auto proto = oi::ReadTensorFile(file.string());
-  REQUIRE_MESSAGE(proto.ok(), proto.status().ToString());
-  qc::NamedTensor t;
-  t.name = proto->name();
-  t.tensor.shape.assign(proto->dims().begin(), proto->dims().end());
-  if (proto->data_type() == onnx::TensorProto::FLOAT) {
-    t.tensor.type = qc::ElementType::kFloat32;
-    t.tensor.floats = *oi::TensorToFloats(*proto, file.string());
-  } else {
-    t.tensor.type = qc::ElementType::kInt64;
-    t.tensor.ints = *oi::TensorToInt64s(*proto, file.string());
-  }
-  return t;
-}
 
 // Imports `model`, exports it to .qm, and runs every test_data_set_* directory in `data_root`.
 void ImportRunCompare(const fs::path& model, const fs::path& data_root, const std::string& tag) {
@@ -64,10 +41,10 @@ void ImportRunCompare(const fs::path& model, const fs::path& data_root, const st
   for (int k = 0; fs::exists(data_root / ("test_data_set_" + std::to_string(k))); ++k, ++sets) {
     const fs::path data = data_root / ("test_data_set_" + std::to_string(k));
     std::vector<qc::NamedTensor> inputs;
-    for (const fs::path& f : Numbered(data, "input")) inputs.push_back(LoadInput(f));
+    for (const fs::path& f : qc::test::NumberedFiles(data, "input")) inputs.push_back(qc::test::LoadReferenceTensor(f));
     auto outputs = session->Run(inputs);
     REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
-    const auto expected = Numbered(data, "output");
+    const auto expected = qc::test::NumberedFiles(data, "output");
     REQUIRE(outputs->size() == expected.size());
     for (size_t i = 0; i < expected.size(); ++i) {
       auto proto = oi::ReadTensorFile(expected[i].string());
