@@ -3,8 +3,6 @@
 // Hugging Face directories must reproduce PyTorch's outputs the same way.
 #include <doctest/doctest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -37,26 +35,7 @@ void RunAndCompare(const fs::path& qm_path, const fs::path& data_dir, const fs::
   REQUIRE_MESSAGE(model.ok(), model.status().ToString());
   auto session = qc::Session::Create(*model);
   REQUIRE(session.ok());
-  std::vector<qc::NamedTensor> inputs;
-  for (const fs::path& f : qc::test::NumberedFiles(data_dir, "input")) inputs.push_back(qc::test::LoadReferenceTensor(f));
-  auto outputs = session->Run(inputs);
-  REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
-  const auto expected = qc::test::NumberedFiles(expected_dir, "output");
-  REQUIRE(outputs->size() == expected.size());
-  for (size_t i = 0; i < expected.size(); ++i) {
-    auto proto = oi::ReadTensorFile(expected[i].string());
-    REQUIRE(proto.ok());
-    const std::vector<float> want = *oi::TensorToFloats(*proto, expected[i].string());
-    const qc::HostTensor& got = (*outputs)[i].tensor;
-    CAPTURE(proto->name());
-    CHECK((*outputs)[i].name == proto->name());
-    REQUIRE(got.type == qc::ElementType::kFloat32);
-    REQUIRE(got.shape == std::vector<int64_t>(proto->dims().begin(), proto->dims().end()));
-    double max_abs = 0;
-    for (size_t k = 0; k < want.size(); ++k) max_abs = std::max(max_abs, std::abs(double(got.floats[k]) - want[k]));
-    MESSAGE(qm_path.filename().string() << " " << proto->name() << ": max abs diff " << max_abs);
-    CHECK(max_abs <= kMaxAbs);
-  }
+  qc::test::CheckSessionOutputs(*session, data_dir, expected_dir, kMaxAbs, qm_path.filename().string());
 }
 
 }  // namespace

@@ -3,8 +3,6 @@
 // to .qm, run by the runtime and compared with onnxruntime within max-abs 1e-4.
 #include <doctest/doctest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -40,23 +38,7 @@ void ImportRunCompare(const fs::path& model, const fs::path& data_root, const st
   int sets = 0;
   for (int k = 0; fs::exists(data_root / ("test_data_set_" + std::to_string(k))); ++k, ++sets) {
     const fs::path data = data_root / ("test_data_set_" + std::to_string(k));
-    std::vector<qc::NamedTensor> inputs;
-    for (const fs::path& f : qc::test::NumberedFiles(data, "input")) inputs.push_back(qc::test::LoadReferenceTensor(f));
-    auto outputs = session->Run(inputs);
-    REQUIRE_MESSAGE(outputs.ok(), outputs.status().ToString());
-    const auto expected = qc::test::NumberedFiles(data, "output");
-    REQUIRE(outputs->size() == expected.size());
-    for (size_t i = 0; i < expected.size(); ++i) {
-      auto proto = oi::ReadTensorFile(expected[i].string());
-      REQUIRE(proto.ok());
-      const std::vector<float> want = *oi::TensorToFloats(*proto, expected[i].string());
-      const qc::HostTensor& got = (*outputs)[i].tensor;
-      REQUIRE(got.shape == std::vector<int64_t>(proto->dims().begin(), proto->dims().end()));
-      double max_abs = 0;
-      for (size_t e = 0; e < want.size(); ++e) max_abs = std::max(max_abs, std::abs(double(got.floats[e]) - want[e]));
-      MESSAGE(tag << " set " << k << " " << proto->name() << ": max abs diff " << max_abs);
-      CHECK(max_abs <= kMaxAbs);
-    }
+    qc::test::CheckSessionOutputs(*session, data, data, kMaxAbs, tag + " set " + std::to_string(k));
   }
   CHECK(sets > 0);
   fs::remove(qm);
