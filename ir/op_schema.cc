@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "ir/quant.h"
+
 namespace qc::ir {
 namespace {
 
@@ -49,6 +51,21 @@ OpSchema MakeSchema(OpType op) {
       return {{"pixels", "weight", "bias"}, {Required(A::kPatch)}, 1};
     case OpType::kPrependToken:
       return {{"x", "token"}, {}, -1};
+    // The quantized ops carry their weight format in attributes; a WeightQuant annotation does not apply (-1).
+    case OpType::kQLinear:
+      return {{"x", "weight", "w_scale", "bias"},
+              {Required(A::kWeightFormat), Required(A::kInFeatures), Required(A::kOutFeatures),
+               Optional(A::kActGranularity, static_cast<int64_t>(QActGranularity::kPerToken)),
+               Optional(A::kActClip, 0.0), Optional(A::kActAmax, 0.0),
+               Optional(A::kEpilogue, static_cast<int64_t>(QEpilogue::kNone))},
+              -1};
+    case OpType::kQEmbedding:
+      return {{"ids", "table", "scale"}, {}, -1};
+    case OpType::kQAttention:
+      return {{"q", "k", "v", "attention_mask"},
+              {Required(A::kNumHeads), Required(A::kScale), Optional(A::kMaskFill, -10000.0),
+               Optional(A::kActClip, 0.0)},
+              -1};
   }
   return {};
 }

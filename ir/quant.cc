@@ -1,6 +1,8 @@
 #include "ir/quant.h"
 
 #include <cmath>
+#include <limits>
+#include <string>
 #include <utility>
 
 #include "ir/text_format.h"
@@ -117,6 +119,109 @@ std::string ToString(const QuantAnnotation& annotation) {
     if (a.clip) text += "/clip=" + FormatFloat(*a.clip);
   }
   return text;
+}
+
+std::string_view QWeightFormatName(QWeightFormat format) {
+  switch (format) {
+    case QWeightFormat::kT2R4K128:
+      return "t2_r4k128";
+    case QWeightFormat::kI4:
+      return "i4";
+    case QWeightFormat::kI8:
+      return "i8";
+  }
+  return "invalid";
+}
+
+std::string_view QActGranularityName(QActGranularity granularity) {
+  switch (granularity) {
+    case QActGranularity::kPerToken:
+      return "per_token";
+    case QActGranularity::kPerTensor:
+      return "per_tensor";
+    case QActGranularity::kStatic:
+      return "static";
+  }
+  return "invalid";
+}
+
+std::string_view QEpilogueName(QEpilogue epilogue) {
+  switch (epilogue) {
+    case QEpilogue::kNone:
+      return "none";
+    case QEpilogue::kGeluErf:
+      return "gelu_erf";
+    case QEpilogue::kGeluTanh:
+      return "gelu_tanh";
+  }
+  return "invalid";
+}
+
+namespace {
+
+template <typename E>
+Expected<E> EnumFromInt(int64_t value, std::string_view (*name)(E), std::string_view owner, const char* attr,
+                        const char* allowed) {
+  const auto e = static_cast<E>(value);
+  if (name(e) != "invalid") return e;
+  return InvalidArgument(std::string(owner) + ": attribute '" + attr + "' = " + std::to_string(value) +
+                         " is not one of " + allowed);
+}
+
+}  // namespace
+
+Expected<QWeightFormat> QWeightFormatFromInt(int64_t value, std::string_view owner) {
+  return EnumFromInt(value, &QWeightFormatName, owner, "weight_format", "1 (t2_r4k128), 2 (i4), 3 (i8)");
+}
+
+Expected<QActGranularity> QActGranularityFromInt(int64_t value, std::string_view owner) {
+  return EnumFromInt(value, &QActGranularityName, owner, "act_granularity",
+                     "1 (per_token), 2 (per_tensor), 3 (static)");
+}
+
+Expected<QEpilogue> QEpilogueFromInt(int64_t value, std::string_view owner) {
+  return EnumFromInt(value, &QEpilogueName, owner, "epilogue", "0 (none), 1 (gelu_erf), 2 (gelu_tanh)");
+}
+
+int64_t QWeightMaxK(QWeightFormat format) {
+  switch (format) {
+    case QWeightFormat::kT2R4K128:
+      return int64_t{1} << 23;  // kT2MaxK: 254 * 2^23 < 2^31
+    case QWeightFormat::kI4:
+    case QWeightFormat::kI8:
+      break;
+  }
+  return 0;
+}
+
+Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, std::string_view owner) {
+  const std::string prefix = std::string(owner) + ": ";
+  if (n <= 0 || k <= 0) {
+    return InvalidArgument(prefix + "packed weight sizes must be > 0, got n = " + std::to_string(n) +
+                           ", k = " + std::to_string(k));
+  }
+  const int64_t max_k = QWeightMaxK(format);
+  if (max_k > 0 && k > max_k) {
+    return InvalidArgument(prefix + "in_features " + std::to_string(k) + " exceeds the " +
+                           std::string(QWeightFormatName(format)) + " limit " + std::to_string(max_k));
+  }
+  switch (format) {
+    case QWeightFormat::kT2R4K128: {
+      // Duplicate of runtime/quant/t2_pack.h T2PackedBytes (the IR does not depend on the runtime; a test in
+      // tests/quantized/ checks the two agree): ceil(n/4) row groups x ceil(k/128) blocks x 128 bytes.
+      const int64_t groups = (n + 3) / 4;
+      const int64_t blocks = (k + 127) / 128;
+      if (groups > std::numeric_limits<int64_t>::max() / 128 / blocks) {
+        return InvalidArgument(prefix + "packed weight size overflows");
+      }
+      return groups * blocks * 128;
+    }
+    case QWeightFormat::kI4:
+    case QWeightFormat::kI8:
+      break;
+  }
+  return Unsupported(prefix + "weight_format " + std::string(QWeightFormatName(format)) +
+                       " has no packed layout in this build");
 }
 
 }  // namespace qc::ir

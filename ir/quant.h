@@ -16,6 +16,14 @@
 //                                          qc::ir::ActivationMode::kDynamicPerToken, 2.5};
 //   QC_RETURN_IF_ERROR(qc::ir::ValidateQuantAnnotation(q, node.Describe()));
 //   qc::ir::ToString(q);   // "w=t2/per_row a=i8/dynamic_per_token/clip=2.5"
+//
+//   The quantized ops (QLinear, QEmbedding, QAttention; docs/ir.md, docs/quantization.md "Quantized ops") store
+//   their enumerated attributes as ints holding QWeightFormat / QActGranularity / QEpilogue values; read them with
+//   the ...FromInt functions, which range-check. QWeightPackedBytes is the IR's copy of the packed byte counts.
+//
+//   QC_ASSIGN_OR_RETURN(int64_t raw, node.attributes.GetInt(qc::ir::AttrName::kWeightFormat, owner));
+//   QC_ASSIGN_OR_RETURN(qc::ir::QWeightFormat format, qc::ir::QWeightFormatFromInt(raw, owner));
+//   QC_ASSIGN_OR_RETURN(int64_t bytes, qc::ir::QWeightPackedBytes(format, n, k, owner));
 #pragma once
 
 #include <cstdint>
@@ -79,5 +87,39 @@ Status ValidateQuantAnnotation(const QuantAnnotation& annotation, std::string_vi
 
 /// "w=t2/per_row a=i8/dynamic_per_token/clip=2.5"; per_group adds "/group=64"; an empty annotation prints "".
 std::string ToString(const QuantAnnotation& annotation);
+
+// ---- Quantized ops --------------------------------------------------------------------------------------------------
+// The values are the stored attribute values (and the .qm attribute values): never renumber.
+
+/// QLinear `weight_format`: the kernel layout of the u8 weight bytes (the runtime mmaps them and never repacks).
+enum class QWeightFormat : int64_t {
+  kT2R4K128 = 1,  ///< ternary codes, runtime/quant/t2_pack.h ("t2_r4k128")
+  kI4 = 2,        ///< int4 [-7, 7], runtime/quant/i4_pack.h ("i4")
+  kI8 = 3,        ///< int8 [-127, 127], runtime/quant/i8_pack.h ("i8")
+};
+/// QLinear `act_granularity`: how the activation rows are quantized to int8 (docs/quantization.md §3).
+enum class QActGranularity : int64_t {
+  kPerToken = 1,   ///< one scale per row of the [M, K] input (the default)
+  kPerTensor = 2,  ///< one scale for the whole [M, K] block
+  kStatic = 3,     ///< amax fixed at export (`act_amax`)
+};
+/// QLinear `epilogue`: applied to the dequantized, biased output.
+enum class QEpilogue : int64_t { kNone = 0, kGeluErf = 1, kGeluTanh = 2 };
+
+/// "t2_r4k128", "i4", "i8" / "per_token", "per_tensor", "static" / "none", "gelu_erf", "gelu_tanh";
+/// "invalid" outside the enums.
+std::string_view QWeightFormatName(QWeightFormat format);
+std::string_view QActGranularityName(QActGranularity granularity);
+std::string_view QEpilogueName(QEpilogue epilogue);
+/// Range-checked conversions from stored attribute values; errors start with `owner` and name the attribute.
+Expected<QWeightFormat> QWeightFormatFromInt(int64_t value, std::string_view owner);
+Expected<QActGranularity> QActGranularityFromInt(int64_t value, std::string_view owner);
+Expected<QEpilogue> QEpilogueFromInt(int64_t value, std::string_view owner);
+
+/// Bytes of an [n, k] weight packed in `format` (n, k > 0). An error for a format whose layout this build does not
+/// define yet, or for sizes that overflow.
+Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, std::string_view owner);
+/// Largest K a format's int32 accumulation allows (t2: 2^23, runtime/quant/t2_pack.h kT2MaxK).
+int64_t QWeightMaxK(QWeightFormat format);
 
 }  // namespace qc::ir

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "ir/op_schema.h"
+#include "ir/quant.h"
 
 namespace qc::ir {
 namespace {
@@ -289,6 +290,70 @@ Expected<Outputs> InferPrependToken(const Rule& r) {
   return One(DType::kF32, Shape{r.ShapeOf(0)[0], tokens, r.ShapeOf(0)[2]});
 }
 
+// act_clip: 0 = none, else finite and > 0.
+Status CheckActClip(const Rule& r) {
+  QC_ASSIGN_OR_RETURN(double clip, r.Float(AttrName::kActClip));
+  if (clip == 0 || (std::isfinite(clip) && clip > 0)) return Status::Ok();
+  return r.Fail("attribute 'act_clip' must be 0 (none) or finite and > 0");
+}
+
+Expected<Outputs> InferQLinear(const Rule& r, std::string_view owner) {
+  QC_ASSIGN_OR_RETURN(int64_t format_value, r.Int(AttrName::kWeightFormat));
+  QC_ASSIGN_OR_RETURN(QWeightFormat format, QWeightFormatFromInt(format_value, owner));
+  QC_ASSIGN_OR_RETURN(int64_t granularity_value, r.Int(AttrName::kActGranularity));
+  QC_ASSIGN_OR_RETURN(QActGranularity granularity, QActGranularityFromInt(granularity_value, owner));
+  QC_ASSIGN_OR_RETURN(int64_t epilogue_value, r.Int(AttrName::kEpilogue));
+  QC_RETURN_IF_ERROR(QEpilogueFromInt(epilogue_value, owner).status());
+  QC_RETURN_IF_ERROR(CheckActClip(r));
+  QC_ASSIGN_OR_RETURN(double amax, r.Float(AttrName::kActAmax));
+  if (granularity == QActGranularity::kStatic) {
+    QC_RETURN_IF_ERROR(r.ExpectPositive(AttrName::kActAmax, amax));
+  } else if (amax != 0) {
+    return r.Fail("attribute 'act_amax' is only used with act_granularity static and must be 0 otherwise");
+  }
+  QC_ASSIGN_OR_RETURN(int64_t k, r.Int(AttrName::kInFeatures));
+  QC_ASSIGN_OR_RETURN(int64_t n, r.Int(AttrName::kOutFeatures));
+  QC_ASSIGN_OR_RETURN(int64_t bytes, QWeightPackedBytes(format, n, k, owner));
+  QC_RETURN_IF_ERROR(r.ExpectDType(0, {DType::kF32}));
+  QC_RETURN_IF_ERROR(r.ExpectMinRank(0, 1));
+  if (r.ShapeOf(0).back() != Dim(k)) {
+    return r.Fail(r.Describe(0) + " last dimension must equal in_features " + std::to_string(k));
+  }
+  QC_RETURN_IF_ERROR(r.ExpectDType(1, {DType::kU8}));
+  if (r.ShapeOf(1) != Shape{Dim(bytes)}) {
+    return r.Fail(r.Describe(1) + " must be u8[" + std::to_string(bytes) + "], the " +
+                  std::string(QWeightFormatName(format)) + " packed size of [" + std::to_string(n) + ", " +
+                  std::to_string(k) + "]");
+  }
+  QC_RETURN_IF_ERROR(r.ExpectDType(2, {DType::kF32}));
+  if (r.ShapeOf(2) != Shape{Dim(1)} && r.ShapeOf(2) != Shape{Dim(n)}) {
+    return r.Fail(r.Describe(2) + " must have shape [1] or [" + std::to_string(n) + "]");
+  }
+  if (r.Has(3)) {
+    QC_RETURN_IF_ERROR(r.ExpectDType(3, {DType::kF32}));
+    QC_RETURN_IF_ERROR(r.ExpectShape(3, Shape{Dim(n)}));
+  }
+  Shape out = r.ShapeOf(0);
+  out.back() = Dim(n);
+  return One(DType::kF32, std::move(out));
+}
+
+Expected<Outputs> InferQEmbedding(const Rule& r) {
+  QC_RETURN_IF_ERROR(r.ExpectDType(0, {DType::kI64, DType::kI32}));
+  QC_RETURN_IF_ERROR(r.ExpectDType(1, {DType::kT2, DType::kI4, DType::kI8}));
+  QC_RETURN_IF_ERROR(r.ExpectRank(1, 2));
+  QC_RETURN_IF_ERROR(r.ExpectDType(2, {DType::kF32}));
+  QC_RETURN_IF_ERROR(r.ExpectShape(2, Shape{r.ShapeOf(1)[0]}));
+  Shape out = r.ShapeOf(0);
+  out.push_back(r.ShapeOf(1)[1]);
+  return One(DType::kF32, std::move(out));
+}
+
+Expected<Outputs> InferQAttention(const Rule& r) {
+  QC_RETURN_IF_ERROR(CheckActClip(r));
+  return InferAttention(r);
+}
+
 Expected<Outputs> Dispatch(OpType op, const Rule& r, const Attributes& attributes, std::string_view owner) {
   switch (op) {  // no default: -Wswitch flags an op without a rule
     case OpType::kEmbedding:
@@ -322,6 +387,12 @@ Expected<Outputs> Dispatch(OpType op, const Rule& r, const Attributes& attribute
       return InferPatchEmbed(r);
     case OpType::kPrependToken:
       return InferPrependToken(r);
+    case OpType::kQLinear:
+      return InferQLinear(r, owner);
+    case OpType::kQEmbedding:
+      return InferQEmbedding(r);
+    case OpType::kQAttention:
+      return InferQAttention(r);
   }
   return r.Fail("invalid op type value " + std::to_string(static_cast<int>(op)));
 }

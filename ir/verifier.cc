@@ -148,6 +148,7 @@ class Verifier {
     const std::string owner = graph_.DescribeNode(id);
     QC_RETURN_IF_ERROR(CheckAttributes(node.op, node.attributes, owner, AttributePresence::kAll));
     if (node.quant) QC_RETURN_IF_ERROR(CheckQuant(id));
+    QC_RETURN_IF_ERROR(CheckConstantInputs(id));
     QC_ASSIGN_OR_RETURN(std::vector<ValueType> inferred, InferNodeOutputTypes(graph_, id));
     for (size_t i = 0; i < inferred.size(); ++i) {
       const Value& out = graph_.value(node.outputs[i]);
@@ -156,6 +157,20 @@ class Verifier {
         return Fail(owner + ": output " + std::to_string(i) + " " + graph_.DescribeValue(node.outputs[i]) + " is " +
                     ToString(stored) + ", but its inputs give " + ToString(inferred[i]));
       }
+    }
+    return Status::Ok();
+  }
+
+  // Packed weights, tables and their scales are stored data the runtime maps as-is, never computed values.
+  Status CheckConstantInputs(NodeId id) const {
+    const Node& node = graph_.node(id);
+    // QLinear: weight, w_scale; QEmbedding: table, scale.
+    if (node.op != OpType::kQLinear && node.op != OpType::kQEmbedding) return Status::Ok();
+    for (size_t i : {size_t{1}, size_t{2}}) {
+      if (i >= node.inputs.size() || node.inputs[i] == kNoValue) continue;
+      if (graph_.value(node.inputs[i]).constant) continue;
+      return Fail(graph_.DescribeNode(id) + ": " + InputLabel(node.op, i) + " " +
+                  graph_.DescribeValue(node.inputs[i]) + " must be a constant");
     }
     return Status::Ok();
   }

@@ -179,6 +179,12 @@ Expected<torch::Tensor> TorchModel::Parameter(std::string_view ir_name) const {
   return NotFound("no trainable parameter for IR constant '" + std::string(ir_name) + "'");
 }
 
+std::vector<std::string> TorchModel::input_names() const {
+  std::vector<std::string> names;
+  for (const GraphInputSpec& in : impl_->inputs) names.push_back(in.name);
+  return names;
+}
+
 const EncoderStructure& TorchModel::structure() const {
   return impl_->structure;
 }
@@ -230,7 +236,24 @@ size_t TorchModel::SetActivationTransforms(const std::function<TensorTransform(c
 
 void TorchModel::ClearTransforms() {
   for (TensorTransform& t : impl_->weight_transforms) t = nullptr;
+  for (LinearFunction& f : impl_->linear_functions) f = nullptr;
   for (TensorTransform& t : impl_->activation_transforms) t = nullptr;
+  impl_->attention_quant = false;
 }
+
+Status TorchModel::SetLinearFunction(size_t site, LinearFunction fn) {
+  if (site >= impl_->linear_functions.size() || impl_->weight_sites[site].op != ir::OpType::kLinear) {
+    return OutOfRange("SetLinearFunction: site " + std::to_string(site) + " is not a Linear weight site");
+  }
+  impl_->linear_functions[site] = std::move(fn);
+  return Status::Ok();
+}
+
+void TorchModel::SetAttentionQuantization(bool enabled, float clip) {
+  impl_->attention_quant = enabled;
+  impl_->attention_clip = clip;
+}
+
+bool TorchModel::attention_quantized() const { return impl_->attention_quant; }
 
 }  // namespace qc::qat

@@ -59,6 +59,11 @@ namespace qc::qat {
 /// tensor of the same shape; it may keep state (scales) and carry its own autograd logic.
 using TensorTransform = std::function<torch::Tensor(const torch::Tensor&)>;
 
+/// Replaces a Linear's whole computation y = f(x, W, b) (x after any intervention detach, W the raw parameter, b the
+/// bias or nullopt): the QLinear simulation of qat/fake_quant.h. Must return [..., N].
+using LinearFunction =
+    std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b)>;
+
 /// A weight the forward pass reads: input 1 of a Linear, Embedding or PatchEmbed node, when it is a constant.
 struct WeightSite {
   ir::NodeId node = ir::kNoNode;
@@ -184,6 +189,8 @@ class TorchModel {
   /// The parameter for an IR constant name; shares storage with the model (edit under torch::NoGradGuard).
   Expected<torch::Tensor> Parameter(std::string_view ir_name) const;
 
+  /// The graph input names, in graph order (what Forward expects).
+  std::vector<std::string> input_names() const;
   /// The recognised encoder layers (empty when the graph has none or recognition failed; see options).
   const EncoderStructure& structure() const;
   int num_layers() const;
@@ -196,8 +203,16 @@ class TorchModel {
   /// Asks `factory` for every site's transform (nullptr = none); returns how many sites got one.
   size_t SetWeightTransforms(const std::function<TensorTransform(const WeightSite&)>& factory);
   size_t SetActivationTransforms(const std::function<TensorTransform(const ActivationSite&)>& factory);
-  /// Removes every weight and activation transform.
+  /// Installs (or with nullptr removes) the function computing a Linear weight site's output; it takes precedence
+  /// over that site's weight transform and the Linear's input activation transform. An error for other sites.
+  Status SetLinearFunction(size_t site, LinearFunction fn);
+  /// Removes every weight and activation transform (and the attention quantization, and linear functions).
   void ClearTransforms();
+  /// QAttention simulation (qat/fake_quant.h, notes/qops.md): when enabled every Attention runs the quantized op's
+  /// arithmetic (int8 Q/K/V per (token, head) with `clip`, 0 = none; P' = p·dv per row) with STE gradients, and the
+  /// query/key/value/probs activation transforms are not applied. Taps and interventions work as in float.
+  void SetAttentionQuantization(bool enabled, float clip);
+  bool attention_quantized() const;
 
   struct Impl;  ///< internal: defined in qat/torch_program.h for qat/'s own sources
 

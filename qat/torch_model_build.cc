@@ -82,6 +82,7 @@ class Compiler {
     AddValueTaps();
     AddReleases();
     m_.weight_transforms.resize(m_.weight_sites.size());
+    m_.linear_functions.resize(m_.weight_sites.size());
     m_.activation_transforms.resize(m_.activation_sites.size());
     return Status::Ok();
   }
@@ -169,6 +170,11 @@ class Compiler {
       case OpType::kMeanPool:
       case OpType::kPrependToken:
         break;
+      case OpType::kQLinear:
+      case OpType::kQEmbedding:
+      case OpType::kQAttention:
+        return Unsupported(owner + ": a lowered quantized op cannot be trained; build the model from the float "
+                           "graph (before lower_quantized) and let qat/fake_quant.h simulate it");
     }
     return Status::Ok();
   }

@@ -1,6 +1,7 @@
 // The IR op set in ATen (docs/ir.md semantics), with the hook, tap and intervention points of qat/torch_model.h.
 #include <string>
 
+#include "qat/fake_quant.h"
 #include "qat/torch_program.h"
 
 namespace qc::qat {
@@ -109,6 +110,10 @@ class StepRunner {
         return PatchEmbed();
       case OpType::kPrependToken:
         return PrependToken();
+      case OpType::kQLinear:
+      case OpType::kQEmbedding:
+      case OpType::kQAttention:
+        break;  // rejected by Build
     }
     return Internal(step_.what + ": op not handled by qat/");
   }
@@ -162,9 +167,16 @@ class StepRunner {
         x = x.detach();
       }
     }
-    QC_ASSIGN_OR_RETURN(x, Activation(step_.input_site, std::move(x)));
-    QC_ASSIGN_OR_RETURN(torch::Tensor w, Weight());
-    torch::Tensor out = at::linear(x, w, Optional(2));
+    torch::Tensor out;
+    const LinearFunction* fn =
+        step_.weight_site >= 0 ? &impl_.linear_functions[static_cast<size_t>(step_.weight_site)] : nullptr;
+    if (fn != nullptr && *fn) {
+      out = (*fn)(x, In(1), Optional(2));
+    } else {
+      QC_ASSIGN_OR_RETURN(x, Activation(step_.input_site, std::move(x)));
+      QC_ASSIGN_OR_RETURN(torch::Tensor w, Weight());
+      out = at::linear(x, w, Optional(2));
+    }
     if (step_.role != StepRole::kAttentionDense) return out;
     if (state_.Wants(kTapAttentionDense)) state_.taps->layers[static_cast<size_t>(step_.layer)].attention_dense = out;
     const LayerIntervention* iv = state_.Intervention(step_.layer);
@@ -173,6 +185,42 @@ class StepRunner {
       return iv->attention_dense;
     }
     return out;
+  }
+
+  // (1 - m)·mask_fill as [B, 1, 1, Sk], or undefined without a mask.
+  Expected<torch::Tensor> MaskFill(int64_t b, int64_t sk) const {
+    if (!Has(3)) return torch::Tensor();
+    const torch::Tensor& mask = In(3);
+    if (mask.dim() != 2 || mask.size(0) != b || mask.size(1) != sk) {
+      return InvalidArgument(step_.what + ": attention_mask has shape " + SizesText(mask) + ", expected [" +
+                             std::to_string(b) + ", " + std::to_string(sk) + "]");
+    }
+    return (at::rsub(mask.to(torch::kFloat), 1.0) * step_.mask_fill).reshape({b, 1, 1, sk});
+  }
+
+  // The QAttention simulation (qat/fake_quant.h): same taps and interventions as the float path below.
+  Expected<torch::Tensor> QuantizedAttention(const torch::Tensor& qh, const torch::Tensor& kh, const torch::Tensor& vh,
+                                             int64_t b, int64_t sq, int64_t hidden) {
+    QC_ASSIGN_OR_RETURN(torch::Tensor fill, MaskFill(b, kh.size(2)));
+    const size_t layer = static_cast<size_t>(step_.layer);
+    const LayerIntervention* iv = state_.Intervention(step_.layer);
+    Status substitute_status = Status::Ok();
+    auto substitute = [&](const torch::Tensor& probs) -> torch::Tensor {
+      if (iv == nullptr || !iv->probs.defined()) return probs;
+      substitute_status = CheckSubstitute(iv->probs, probs, "probs");
+      return substitute_status.ok() ? iv->probs : probs;
+    };
+    QuantAttentionResult r = QuantizedAttentionCore(qh, kh, vh, fill, step_.scale, impl_.attention_clip, substitute);
+    QC_RETURN_IF_ERROR(substitute_status);
+    if (state_.Wants(kTapScores)) state_.taps->layers[layer].scores = r.scores;
+    if (state_.Wants(kTapProbs)) state_.taps->layers[layer].probs = r.probs;
+    torch::Tensor context = r.context.transpose(1, 2).reshape({b, sq, hidden});
+    if (state_.Wants(kTapContext)) state_.taps->layers[layer].context = context;
+    if (iv != nullptr && iv->context.defined()) {
+      QC_RETURN_IF_ERROR(CheckSubstitute(iv->context, context, "context"));
+      return iv->context;
+    }
+    return context;
   }
 
   // docs/ir.md Attention: per head softmax(scale·q·kᵀ + (1 - m)·mask_fill)·v, heads merged back.
@@ -186,19 +234,13 @@ class StepRunner {
     const int64_t b = q.size(0), sq = q.size(1), hidden = q.size(2), sk = k.size(1);
     const int64_t heads = step_.num_heads, d = hidden / heads;
     auto split = [&](const torch::Tensor& t, int64_t s) { return t.reshape({b, s, heads, d}).transpose(1, 2); };
+    if (impl_.attention_quant) return QuantizedAttention(split(q, sq), split(k, sk), split(v, sk), b, sq, hidden);
     QC_ASSIGN_OR_RETURN(torch::Tensor qh, Activation(step_.attention_sites[0], split(q, sq)));
     QC_ASSIGN_OR_RETURN(torch::Tensor kh, Activation(step_.attention_sites[1], split(k, sk)));
     QC_ASSIGN_OR_RETURN(torch::Tensor vh, Activation(step_.attention_sites[2], split(v, sk)));
     torch::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)) * step_.scale;
-    if (Has(3)) {
-      const torch::Tensor& mask = In(3);
-      if (mask.dim() != 2 || mask.size(0) != b || mask.size(1) != sk) {
-        return InvalidArgument(step_.what + ": attention_mask has shape " + SizesText(mask) + ", expected [" +
-                               std::to_string(b) + ", " + std::to_string(sk) + "]");
-      }
-      const torch::Tensor fill = at::rsub(mask.to(torch::kFloat), 1.0) * step_.mask_fill;
-      scores = scores + fill.reshape({b, 1, 1, sk});
-    }
+    QC_ASSIGN_OR_RETURN(torch::Tensor fill, MaskFill(b, sk));
+    if (fill.defined()) scores = scores + fill;
     torch::Tensor probs = at::softmax(scores, -1);
     const size_t layer = static_cast<size_t>(step_.layer);
     if (state_.Wants(kTapScores)) state_.taps->layers[layer].scores = scores;

@@ -80,6 +80,9 @@ struct TorchModel::Impl {
   std::vector<ActivationSite> activation_sites;
   std::vector<TensorTransform> weight_transforms;      ///< by weight site; empty function = none
   std::vector<TensorTransform> activation_transforms;  ///< by activation site
+  std::vector<LinearFunction> linear_functions;       ///< by weight site; empty function = none
+  bool attention_quant = false;  ///< SetAttentionQuantization
+  float attention_clip = 0.0f;
 };
 
 /// Per-forward mutable state.

@@ -3,12 +3,14 @@
 # installs what it needs first. Steps:
 #   1. the deployable runtime alone (proves runtime/ needs nothing else of ours)
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (without LibTorch) and its tests
-#   3. the full Release build (with LibTorch) and the whole suite; its CTest summary closes the output
+#   3. the full Release build (with LibTorch); tools/test-install.sh (install the runtime, build examples/ against
+#      it with CMake and pkg-config); the whole suite, whose CTest summary closes the output
 # Environment: QC_BUILD_ROOT (default <repo>/build), QC_JOBS (default nproc), QC_SKIP_SANITIZERS=1.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_root=${QC_BUILD_ROOT:-$root/build}
 jobs=${QC_JOBS:-$(nproc)}
+export QC_REQUIRE_CHROMIUM=${QC_REQUIRE_CHROMIUM:-1}  # tests/report: the headless-Chromium render check must run, not skip
 
 "$root/tools/install-deps.sh" build test
 
@@ -38,5 +40,9 @@ cmake -S "$root" -B "$build_root/release" -G Ninja -DCMAKE_BUILD_TYPE=Release >/
 cmake --build "$build_root/release" -j "$jobs"
 t3=$(date +%s)
 elapsed "Release build" "$t2"
+t4=$(date +%s)
+step "install: the runtime package consumed by examples/ (CMake and pkg-config)"
+QC_BUILD_ROOT="$build_root" QC_JOBS="$jobs" "$root/tools/test-install.sh"
+elapsed "install test" "$t4"
 step "test suite (Release)"
 ctest --test-dir "$build_root/release" --output-on-failure -j "$jobs"

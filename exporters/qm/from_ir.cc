@@ -1,12 +1,28 @@
 #include "exporters/qm/from_ir.h"
 
+#include <algorithm>
 #include <set>
 
 #include "exporters/qm/qm_writer.h"
+#include "ir/quant.h"
 #include "ir/verifier.h"
+#include "runtime/format/qm_quant_rules.h"
 
 namespace qc {
 namespace {
+
+// The IR's quantized-op enums and the file's are the same numbers (both are stored as-is).
+static_assert(static_cast<int64_t>(ir::QWeightFormat::kT2R4K128) == static_cast<int64_t>(qm::QmWeightFormat::kT2R4K128));
+static_assert(static_cast<int64_t>(ir::QWeightFormat::kI4) == static_cast<int64_t>(qm::QmWeightFormat::kI4));
+static_assert(static_cast<int64_t>(ir::QWeightFormat::kI8) == static_cast<int64_t>(qm::QmWeightFormat::kI8));
+static_assert(static_cast<int64_t>(ir::QActGranularity::kPerToken) ==
+              static_cast<int64_t>(qm::QmActGranularity::kPerToken));
+static_assert(static_cast<int64_t>(ir::QActGranularity::kPerTensor) ==
+              static_cast<int64_t>(qm::QmActGranularity::kPerTensor));
+static_assert(static_cast<int64_t>(ir::QActGranularity::kStatic) == static_cast<int64_t>(qm::QmActGranularity::kStatic));
+static_assert(static_cast<int64_t>(ir::QEpilogue::kNone) == static_cast<int64_t>(qm::QmEpilogue::kNone));
+static_assert(static_cast<int64_t>(ir::QEpilogue::kGeluErf) == static_cast<int64_t>(qm::QmEpilogue::kGeluErf));
+static_assert(static_cast<int64_t>(ir::QEpilogue::kGeluTanh) == static_cast<int64_t>(qm::QmEpilogue::kGeluTanh));
 
 Expected<qm::DType> ToQmDType(ir::DType dtype) {
   switch (dtype) {
@@ -47,6 +63,9 @@ Expected<qm::OpType> ToQmOpType(ir::OpType op) {
     case I::kL2Normalize: return Q::L2Normalize;
     case I::kPatchEmbed: return Q::PatchEmbed;
     case I::kPrependToken: return Q::PrependToken;
+    case I::kQLinear: return Q::QLinear;
+    case I::kQEmbedding: return Q::QEmbedding;
+    case I::kQAttention: return Q::QAttention;
   }
   return Unsupported(std::string("IR op ") + std::string(ir::OpTypeName(op)) + " has no .qm equivalent yet");
 }
@@ -64,6 +83,13 @@ Expected<qm::AttrKey> ToQmAttrKey(ir::AttrName name) {
     case A::kIndex: return K::index;
     case A::kOffset: return K::offset;
     case A::kPatch: return K::patch;
+    case A::kWeightFormat: return K::weight_format;
+    case A::kInFeatures: return K::in_features;
+    case A::kOutFeatures: return K::out_features;
+    case A::kActGranularity: return K::act_granularity;
+    case A::kActClip: return K::act_clip;
+    case A::kActAmax: return K::act_amax;
+    case A::kEpilogue: return K::epilogue;
   }
   return Unsupported("IR attribute " + std::string(ir::AttrNameText(name)) + " has no .qm equivalent yet");
 }
@@ -138,7 +164,16 @@ Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::Provenan
       if (!key.ok()) return key.status().WithContext(graph.DescribeNode(n));
       op.attrs.push_back({*key, ToDatum(value)});
     }
-    if (node.quant) {
+    if (qm::IsQuantizedOp(op.type)) {
+      // A format 1.1 op: name it so a 1.0 runtime refuses the file with the runtime to install. Its attributes are
+      // the realised quantization; an annotation left on it is intent already carried out.
+      const std::string feature = qm::QuantizedOpFeature(op.type);
+      if (std::find(spec.required_features.begin(), spec.required_features.end(), feature) ==
+          spec.required_features.end()) {
+        spec.required_features.push_back(feature);
+      }
+      if (spec.min_runtime_version < qm::kQuantizedOpsRuntime) spec.min_runtime_version = qm::kQuantizedOpsRuntime;
+    } else if (node.quant) {
       return Unsupported(graph.DescribeNode(n) +
                          ": carries a quantization annotation; packed quantized export is not available yet");
     }

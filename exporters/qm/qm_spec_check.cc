@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "exporters/qm/qm_writer.h"
+#include "runtime/format/qm_quant_rules.h"
 #include "runtime/format/qm_rules.h"
 
 namespace qc::qm {
@@ -47,6 +48,44 @@ class SpecChecker {
   std::string ValueText(size_t i) const { return "value " + std::to_string(i) + " '" + s_.values[i].name + "'"; }
   std::string OpText(size_t i) const {
     return "op " + std::to_string(i) + " '" + s_.ops[i].name + "' (" + OpTypeName(s_.ops[i].type) + ")";
+  }
+
+  // The reader's format/qm_quant_rules.h checks, on the spec.
+  Status CheckQuantizedOpRules(size_t i) const {
+    const OpSpec& op = s_.ops[i];
+    const std::string feature = QuantizedOpFeature(op.type);
+    if (std::find(s_.required_features.begin(), s_.required_features.end(), feature) ==
+        s_.required_features.end()) {
+      return Bad(OpText(i) + " is used but required_features does not list '" + feature + "'");
+    }
+    if (s_.min_runtime_version < kQuantizedOpsRuntime) {
+      return Bad(OpText(i) + " needs min_runtime_version >= " + kQuantizedOpsRuntime.ToString() + ", spec says " +
+                 s_.min_runtime_version.ToString());
+    }
+    std::vector<QOperand> inputs(op.inputs.size());
+    for (size_t k = 0; k < op.inputs.size(); ++k) {
+      if (op.inputs[k] == kNoValue) continue;
+      const ValueSpec& v = s_.values[static_cast<size_t>(op.inputs[k])];
+      QOperand& o = inputs[k];
+      o.present = true;
+      o.dtype = v.dtype;
+      o.is_constant = v.constant.has_value();
+      for (const DimSpec& d : v.shape) o.dims.push_back(d.is_symbolic() ? -1 : d.size);
+    }
+    const auto lookup = [&](AttrKey key) {
+      QAttr a;
+      for (const AttrSpec& attr : op.attrs) {
+        if (attr.key != key) continue;
+        a.present = true;
+        a.kind = attr.value.kind();
+        if (const auto* v = std::get_if<int64_t>(&attr.value.value)) a.i = *v;
+        if (const auto* v = std::get_if<double>(&attr.value.value)) a.f = *v;
+      }
+      return a;
+    };
+    const std::string why = CheckQuantizedOp(op.type, inputs, lookup);
+    if (!why.empty()) return Bad(OpText(i) + ": " + why);
+    return Status::Ok();
   }
 
   Status CheckHeader() {
@@ -186,6 +225,7 @@ class SpecChecker {
         }
         QC_RETURN_IF_ERROR(CheckDatum(op.attrs[k].value, what));
       }
+      if (IsQuantizedOp(op.type)) QC_RETURN_IF_ERROR(CheckQuantizedOpRules(i));
       Add(&graph_bytes_, 128 + StringCost(op.name.size()) + 4 * (op.inputs.size() + op.outputs.size()));
     }
     for (size_t v = 0; v < n; ++v) {

@@ -10,6 +10,7 @@ ElementType ToElementType(exec::ValueType t) {
     case exec::ValueType::kF32: return ElementType::kFloat32;
     case exec::ValueType::kI64: return ElementType::kInt64;
     case exec::ValueType::kI32: return ElementType::kInt32;
+    case exec::ValueType::kPacked: break;  // never a graph input or output (exec::BuildPlan refuses it)
   }
   return ElementType::kFloat32;
 }
@@ -152,6 +153,24 @@ Expected<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   qm::QmReadOptions read_options;
   read_options.verify_tensor_checksums = options.verify_tensor_checksums;
   QC_ASSIGN_OR_RETURN(impl->file, qm::QmFile::Open(path, read_options));
+  impl->path = path;
+  return Finish(std::move(impl));
+}
+
+Expected<std::shared_ptr<const Model>> Model::LoadFromMemory(const void* data, size_t size, const std::string& name,
+                                                             const LoadOptions& options) {
+  if (data == nullptr && size > 0) return InvalidArgument(name + ": no data given");
+  auto impl = std::make_unique<Impl>();
+  qm::QmReadOptions read_options;
+  read_options.verify_tensor_checksums = options.verify_tensor_checksums;
+  QC_ASSIGN_OR_RETURN(MappedFile bytes, MappedFile::CopyOf(data, size, name));
+  QC_ASSIGN_OR_RETURN(impl->file, qm::QmFile::FromMapping(std::move(bytes), read_options));
+  impl->path = name;
+  return Finish(std::move(impl));
+}
+
+Expected<std::shared_ptr<const Model>> Model::Finish(std::unique_ptr<Impl> impl) {
+  const std::string path = impl->path;
   auto plan = exec::BuildPlan(impl->file);
   if (!plan.ok()) return plan.status().WithContext(path);
   impl->plan = std::move(*plan);
@@ -164,7 +183,6 @@ Expected<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
     QC_ASSIGN_OR_RETURN(qm::QmStringList labels, impl->file.GetMetadataStringList("model.labels"));
     for (size_t i = 0; i < labels.size(); ++i) impl->labels.emplace_back(labels[i]);
   }
-  impl->path = path;
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 

@@ -21,6 +21,7 @@ bool TypeAccepts(exec::ValueType declared, ElementType given) {
     case exec::ValueType::kF32: return given == ElementType::kFloat32;
     case exec::ValueType::kI64:
     case exec::ValueType::kI32: return given == ElementType::kInt64 || given == ElementType::kInt32;
+    case exec::ValueType::kPacked: return false;  // packed constants are never graph inputs
   }
   return false;
 }
@@ -121,6 +122,12 @@ Expected<std::vector<NamedTensor>> Session::Run(const std::vector<NamedTensor>& 
 
 Expected<std::vector<NamedTensor>> Session::RunText(const std::vector<std::string>& texts,
                                                     const std::vector<std::string>& pairs) {
+  QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, Tokenize(texts, pairs));
+  return Run(inputs);
+}
+
+Expected<std::vector<NamedTensor>> Session::Tokenize(const std::vector<std::string>& texts,
+                                                     const std::vector<std::string>& pairs) const {
   const Model::Impl& m = state_->model->impl();
   if (!m.tokenizer) return FailedPrecondition(m.path + ": the model carries no tokenizer; pass token ids to Run()");
   if (texts.empty()) return InvalidArgument("RunText: no texts given");
@@ -167,7 +174,7 @@ Expected<std::vector<NamedTensor>> Session::RunText(const std::vector<std::strin
       return Unsupported(m.path + ": RunText cannot fill model input '" + sig.name + "'");
     }
   }
-  return Run(inputs);
+  return inputs;
 }
 
 }  // namespace qc

@@ -107,6 +107,8 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
     t.dims = c.dims;
     if (c.type == ValueType::kF32) {
       t.ext_f = static_cast<const float*>(c.data);
+    } else if (c.type == ValueType::kPacked) {
+      // Read through plan_.constants by the quantized ops.
     } else if (c.type == ValueType::kI64) {
       t.ext_i = static_cast<const int64_t*>(c.data);
     } else {  // int32 constants are widened once per run
@@ -406,6 +408,21 @@ Status Executor::RunOp(const PlannedOp& op) {
       out.f.resize(static_cast<size_t>(out.count()));
       PrependToken(x.fdata(), static_cast<size_t>(x.dims[0]), static_cast<size_t>(x.dims[1]),
                    static_cast<size_t>(x.dims[2]), token.fdata(), out.f.data());
+      break;
+    }
+    case OpType::QLinear: {
+      const ConstantRef& weight = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
+      QC_RETURN_IF_ERROR(RunQLinear(op, In(op, 0), weight, In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr,
+                                    quant_scratch_, &out));
+      break;
+    }
+    case OpType::QAttention:
+      QC_RETURN_IF_ERROR(RunQAttention(op, In(op, 0), In(op, 1), In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr,
+                                       quant_scratch_, &out));
+      break;
+    case OpType::QEmbedding: {
+      const ConstantRef& table = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
+      QC_RETURN_IF_ERROR(RunQEmbedding(op, In(op, 0), table, In(op, 2), &out));
       break;
     }
     default: return Unsupported(op.description + ": not executed by this runtime");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exec/plan.h"
+#include "exec/quantized_ops.h"
 #include "qcompress/status.h"
 
 namespace qc::exec {
@@ -46,6 +47,7 @@ class Executor {
 
   const Plan& plan_;
   std::vector<RtTensor> values_;
+  QuantScratch quant_scratch_;  ///< int8 activations etc. of the quantized ops, reused across runs
 };
 
 }  // namespace qc::exec

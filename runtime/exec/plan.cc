@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "format/qm_quant_rules.h"
+
 namespace qc::exec {
 namespace {
 
@@ -10,6 +12,10 @@ Expected<ValueType> ToValueType(qm::DType dtype, const std::string& what) {
     case qm::DType::F32: return ValueType::kF32;
     case qm::DType::I64: return ValueType::kI64;
     case qm::DType::I32: return ValueType::kI32;
+    case qm::DType::U8:
+    case qm::DType::T2:
+    case qm::DType::I4:
+    case qm::DType::I8: return ValueType::kPacked;
     default:
       return Unsupported(what + " has element type " + qm::DTypeName(dtype) +
                          ", which this runtime does not execute yet");
@@ -43,6 +49,10 @@ Expected<OpShapeRule> RuleFor(qm::OpType type) {
     case T::L2Normalize: return OpShapeRule{1, 1, {}};
     case T::PatchEmbed: return OpShapeRule{2, 3, {1, 2}};
     case T::PrependToken: return OpShapeRule{2, 2, {1}};
+    // The reader has checked the quantized ops' operand dtypes and shapes (format/qm_quant_rules.h).
+    case T::QLinear: return OpShapeRule{3, 4, {1, 2}};
+    case T::QEmbedding: return OpShapeRule{3, 3, {1, 2}};
+    case T::QAttention: return OpShapeRule{3, 4, {}};
     default: return Unsupported("op type " + qm::OpTypeName(type) + " is not executed by this runtime");
   }
 }
@@ -92,13 +102,32 @@ Status DecodeAttrs(const qm::QmOp& op, OpAttrs& a) {
       QC_RETURN_IF_ERROR(get_int(K::patch, a.patch));
       if (a.patch <= 0) return InvalidArgument(op.Describe() + ": patch must be positive");
       return Status::Ok();
+    case T::QLinear:  // ranges checked by the reader (format/qm_quant_rules.h)
+      QC_RETURN_IF_ERROR(get_int(K::weight_format, a.weight_format));
+      QC_RETURN_IF_ERROR(get_int(K::in_features, a.in_features));
+      QC_RETURN_IF_ERROR(get_int(K::out_features, a.out_features));
+      QC_RETURN_IF_ERROR(get_int(K::act_granularity, a.act_granularity));
+      QC_RETURN_IF_ERROR(get_float(K::act_clip, a.act_clip));
+      QC_RETURN_IF_ERROR(get_float(K::act_amax, a.act_amax));
+      return get_int(K::epilogue, a.epilogue);
+    case T::QAttention:
+      QC_RETURN_IF_ERROR(get_int(K::num_heads, a.num_heads));
+      QC_RETURN_IF_ERROR(get_float(K::scale, a.scale));
+      if (op.FindAttr(K::mask_fill)) QC_RETURN_IF_ERROR(get_float(K::mask_fill, a.mask_fill));
+      return get_float(K::act_clip, a.act_clip);
     default: return Status::Ok();
   }
 }
 
 }  // namespace
 
+const std::vector<std::string_view>& SupportedFeatures() {
+  static const std::vector<std::string_view> features = {"op.qattention@1", "op.qembedding@1", "op.qlinear@1"};
+  return features;
+}
+
 Expected<Plan> BuildPlan(const qm::QmFile& file) {
+  QC_RETURN_IF_ERROR(file.CheckRequiredFeatures(SupportedFeatures()));
   Plan plan;
   plan.num_values = file.num_values();
   plan.value_types.resize(plan.num_values);
@@ -116,8 +145,16 @@ Expected<Plan> BuildPlan(const qm::QmFile& file) {
       plan.is_constant[v] = true;
       ConstantRef& c = plan.constants[v];
       c.type = plan.value_types[v];
+      c.dtype = value.dtype();
       c.data = value.data();
+      c.byte_size = value.byte_size();
       for (size_t d = 0; d < value.rank(); ++d) c.dims.push_back(value.dim(d).size);
+    }
+  }
+  for (uint32_t v = 0; v < plan.num_values; ++v) {
+    if (plan.value_types[v] == ValueType::kPacked && !plan.is_constant[v]) {
+      return Unsupported("value '" + plan.value_names[v] + "' has element type " +
+                         qm::DTypeName(file.value(v).dtype()) + "; only constants read by quantized ops may");
     }
   }
   for (uint32_t v : file.inputs()) plan.inputs.push_back(v);
@@ -137,6 +174,15 @@ Expected<Plan> BuildPlan(const qm::QmFile& file) {
     if (op.num_outputs() != 1) return CorruptData(p.description + ": expected exactly 1 output");
     for (size_t k = 0; k < op.num_inputs(); ++k) {
       const int32_t in = op.input(k);
+      // Packed bytes have no element view in the executor: only the quantized ops' weight / table slot reads them.
+      const bool packed_slot = (op.type() == qm::OpType::QLinear || op.type() == qm::OpType::QEmbedding) && k == 1;
+      if (in >= 0 && (plan.value_types[static_cast<uint32_t>(in)] == ValueType::kPacked) != packed_slot) {
+        return Unsupported(p.description + ": input " + std::to_string(k) + " ('" +
+                           plan.value_names[static_cast<uint32_t>(in)] + "') is " +
+                           qm::DTypeName(file.value(static_cast<uint32_t>(in)).dtype()) +
+                           (packed_slot ? "; this slot takes packed quantized bytes"
+                                        : "; packed quantized bytes are read only as a QLinear weight or QEmbedding table"));
+      }
       p.inputs.push_back(in);
       if (in >= 0) plan.last_use[static_cast<uint32_t>(in)] = i;
       if (k < rule.min_inputs && in < 0) {
@@ -149,7 +195,7 @@ Expected<Plan> BuildPlan(const qm::QmFile& file) {
                            plan.value_names[static_cast<uint32_t>(p.inputs[k])] +
                            "') must be a constant (weights computed at run time are not supported)");
       }
-      if (k < p.inputs.size() && p.inputs[k] >= 0 &&
+      if (!qm::IsQuantizedOp(op.type()) && k < p.inputs.size() && p.inputs[k] >= 0 &&
           plan.value_types[static_cast<uint32_t>(p.inputs[k])] != ValueType::kF32) {
         return Unsupported(p.description + ": weight input " + std::to_string(k) + " must be f32");
       }
@@ -157,6 +203,11 @@ Expected<Plan> BuildPlan(const qm::QmFile& file) {
     p.outputs.push_back(op.output(0));
     QC_RETURN_IF_ERROR(DecodeAttrs(op, p.attrs));
     plan.ops.push_back(std::move(p));
+  }
+  for (uint32_t v : plan.outputs) {
+    if (plan.value_types[v] == ValueType::kPacked) {
+      return Unsupported("graph output '" + plan.value_names[v] + "' is a packed quantized constant");
+    }
   }
   // Graph outputs must survive to the end.
   for (uint32_t v : plan.outputs) plan.last_use[v] = std::numeric_limits<uint32_t>::max();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "format/qm_reader.h"
@@ -16,8 +17,9 @@
 
 namespace qc::exec {
 
-/// Element types a plan computes with. Float activations throughout; integer ids and masks.
-enum class ValueType : uint8_t { kF32, kI64, kI32 };
+/// Element types a plan computes with. Float activations throughout; integer ids and masks. kPacked marks the
+/// constants only quantized ops read (U8 packed weights, T2 / I4 / I8 tables): never an op output or graph input.
+enum class ValueType : uint8_t { kF32, kI64, kI32, kPacked };
 
 /// Every attribute an op of the current op set can carry, decoded once.
 struct OpAttrs {
@@ -30,13 +32,23 @@ struct OpAttrs {
   int64_t index = 0;        ///< SelectToken
   int64_t offset = 0;       ///< AddPositionEmbedding
   int64_t patch = 0;        ///< PatchEmbed
+  // Quantized ops (format/qm_quant_rules.h has the value ranges; the reader has checked them).
+  int64_t weight_format = 0;    ///< QLinear: QmWeightFormat
+  int64_t in_features = 0;      ///< QLinear K
+  int64_t out_features = 0;     ///< QLinear N
+  int64_t act_granularity = 1;  ///< QLinear: QmActGranularity
+  double act_clip = 0.0;        ///< QLinear, QAttention: 0 = none
+  double act_amax = 0.0;        ///< QLinear, static granularity
+  int64_t epilogue = 0;         ///< QLinear: QmEpilogue
 };
 
 /// A constant in the mapping: static dims, typed data.
 struct ConstantRef {
   ValueType type = ValueType::kF32;
+  qm::DType dtype = qm::DType::Invalid;  ///< the stored element type (tells T2 / I4 / I8 / U8 apart for kPacked)
   std::vector<int64_t> dims;
   const void* data = nullptr;
+  uint64_t byte_size = 0;
 };
 
 struct PlannedOp {
@@ -62,6 +74,10 @@ struct Plan {
 };
 
 /// Builds and validates the plan; errors name the op (source name and type) and the offending input or attribute.
+/// A model whose required features are not all in SupportedFeatures() is refused naming the feature.
 Expected<Plan> BuildPlan(const qm::QmFile& file);
+
+/// The required-feature strings this runtime build executes ("op.qlinear@1", ...).
+const std::vector<std::string_view>& SupportedFeatures();
 
 }  // namespace qc::exec

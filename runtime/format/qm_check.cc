@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "format/qm_quant_rules.h"
 #include "format/qm_rules.h"
 
 namespace qc::qm::internal {
@@ -272,6 +273,49 @@ class Checker {
         if (op->attrs()->Get(j)->key() == attr->key()) return Corrupt(what + " appears twice");
       }
     }
+    if (IsQuantizedOp(op->type())) QC_RETURN_IF_ERROR(CheckQuantizedOpRules(i));
+    return Status::Ok();
+  }
+
+  // Format 1.1 ops: the feature and runtime they need are declared, operands and attributes follow
+  // format/qm_quant_rules.h.
+  Status CheckQuantizedOpRules(uint32_t i) const {
+    const fb::Op* op = m_.ops()->Get(i);
+    const std::string feature = QuantizedOpFeature(op->type());
+    bool listed = false;
+    for (uint32_t k = 0; k < Size(m_.required_features()); ++k) {
+      listed = listed || View(m_.required_features()->Get(k)) == feature;
+    }
+    if (!listed) return Corrupt(OpText(i) + " is used but required_features does not list '" + feature + "'");
+    if (RuntimeVersion::Unpack(m_.min_runtime_version()) < kQuantizedOpsRuntime) {
+      return Corrupt(OpText(i) + " needs min_runtime_version >= " + kQuantizedOpsRuntime.ToString() + ", file says " +
+                     RuntimeVersion::Unpack(m_.min_runtime_version()).ToString());
+    }
+    std::vector<QOperand> inputs(Size(op->inputs()));
+    for (uint32_t k = 0; k < inputs.size(); ++k) {
+      const int32_t v = op->inputs()->Get(k);
+      if (v < 0) continue;
+      const fb::Value* value = m_.values()->Get(static_cast<uint32_t>(v));
+      QOperand& o = inputs[k];
+      o.present = true;
+      o.dtype = value->dtype();
+      o.is_constant = value->data() != nullptr;
+      for (uint32_t d = 0; d < Size(value->shape()); ++d) o.dims.push_back(value->shape()->Get(d));
+    }
+    const auto lookup = [&](AttrKey key) {
+      QAttr a;
+      for (uint32_t k = 0; k < Size(op->attrs()); ++k) {
+        const fb::Attr* attr = op->attrs()->Get(k);
+        if (attr->key() != key) continue;
+        a.present = true;
+        a.kind = static_cast<DatumKind>(attr->value_type());
+        if (const fb::IntDatum* d = attr->value_as_IntDatum()) a.i = d->value();
+        if (const fb::FloatDatum* d = attr->value_as_FloatDatum()) a.f = d->value();
+      }
+      return a;
+    };
+    const std::string why = CheckQuantizedOp(op->type(), inputs, lookup);
+    if (!why.empty()) return Corrupt(OpText(i) + ": " + why);
     return Status::Ok();
   }
 

@@ -143,11 +143,14 @@ enum class OpType : uint16_t {
   L2Normalize = 15,
   PatchEmbed = 16,
   PrependToken = 17,
+  QLinear = 18,
+  QEmbedding = 19,
+  QAttention = 20,
   MIN = Invalid,
-  MAX = PrependToken
+  MAX = QAttention
 };
 
-inline const OpType (&EnumValuesOpType())[18] {
+inline const OpType (&EnumValuesOpType())[21] {
   static const OpType values[] = {
     OpType::Invalid,
     OpType::Embedding,
@@ -166,13 +169,16 @@ inline const OpType (&EnumValuesOpType())[18] {
     OpType::MeanPool,
     OpType::L2Normalize,
     OpType::PatchEmbed,
-    OpType::PrependToken
+    OpType::PrependToken,
+    OpType::QLinear,
+    OpType::QEmbedding,
+    OpType::QAttention
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpType() {
-  static const char * const names[19] = {
+  static const char * const names[22] = {
     "Invalid",
     "Embedding",
     "AddPositionEmbedding",
@@ -191,13 +197,16 @@ inline const char * const *EnumNamesOpType() {
     "L2Normalize",
     "PatchEmbed",
     "PrependToken",
+    "QLinear",
+    "QEmbedding",
+    "QAttention",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpType(OpType e) {
-  if (flatbuffers::IsOutRange(e, OpType::Invalid, OpType::PrependToken)) return "";
+  if (flatbuffers::IsOutRange(e, OpType::Invalid, OpType::QAttention)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpType()[index];
 }
@@ -214,11 +223,18 @@ enum class AttrKey : uint16_t {
   index = 7,
   offset = 8,
   patch = 9,
+  weight_format = 10,
+  in_features = 11,
+  out_features = 12,
+  act_granularity = 13,
+  act_clip = 14,
+  act_amax = 15,
+  epilogue = 16,
   MIN = Invalid,
-  MAX = patch
+  MAX = epilogue
 };
 
-inline const AttrKey (&EnumValuesAttrKey())[10] {
+inline const AttrKey (&EnumValuesAttrKey())[17] {
   static const AttrKey values[] = {
     AttrKey::Invalid,
     AttrKey::epsilon,
@@ -229,13 +245,20 @@ inline const AttrKey (&EnumValuesAttrKey())[10] {
     AttrKey::approximate,
     AttrKey::index,
     AttrKey::offset,
-    AttrKey::patch
+    AttrKey::patch,
+    AttrKey::weight_format,
+    AttrKey::in_features,
+    AttrKey::out_features,
+    AttrKey::act_granularity,
+    AttrKey::act_clip,
+    AttrKey::act_amax,
+    AttrKey::epilogue
   };
   return values;
 }
 
 inline const char * const *EnumNamesAttrKey() {
-  static const char * const names[11] = {
+  static const char * const names[18] = {
     "Invalid",
     "epsilon",
     "axis",
@@ -246,13 +269,20 @@ inline const char * const *EnumNamesAttrKey() {
     "index",
     "offset",
     "patch",
+    "weight_format",
+    "in_features",
+    "out_features",
+    "act_granularity",
+    "act_clip",
+    "act_amax",
+    "epilogue",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameAttrKey(AttrKey e) {
-  if (flatbuffers::IsOutRange(e, AttrKey::Invalid, AttrKey::patch)) return "";
+  if (flatbuffers::IsOutRange(e, AttrKey::Invalid, AttrKey::epilogue)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesAttrKey()[index];
 }

@@ -6,7 +6,7 @@
 #
 #   tools/experiments/load_memory.sh [--runs N] [--no-doc]
 #
-# Needs a build (common.sh: QC_BUILD_DIR; its runtime/libqc_runtime.a is linked into the measuring program with g++)
+# Needs a build (common.sh: QC_BUILD_DIR; its runtime/libqcompress.a is linked into the measuring program with g++)
 # and the PyPI virtualenv (QC_EXP_VENV) to write the checkpoint. Not part of CI.
 # QC_EXP_WORK: scratch folder (default /tmp/qc-exp-load-memory); the checkpoint is reused when present.
 # shellcheck source=tools/experiments/common.sh
@@ -48,7 +48,7 @@ echo "$compress_out"
 bin="$work/load_memory"
 cxx="${CXX:-g++}"
 flags=(-std=c++17 -O2 -Wall -Wextra -I "$repo/runtime/include")
-libs=("$build/runtime/libqc_runtime.a" -lflatbuffers -lxxhash -pthread)
+libs=("$build/runtime/libqcompress.a" -lflatbuffers -lxxhash -pthread)
 "$cxx" "${flags[@]}" "$exp/load_memory.cc" "${libs[@]}" -o "$bin.tmp"
 mv "$bin.tmp" "$bin"
 
@@ -67,7 +67,7 @@ out="$work/load-memory.md"
   --command "tools/experiments/load_memory.sh$([ "$runs" = 3 ] || echo " --runs $runs")" \
   --compress-output "$compress_out" --qcompress-cpu "$("$qcompress" cpu | tr '\n' ';' | sed 's/;$//; s/;/; /g')" \
   --versions "$versions" --compiler "$cxx ${flags[*]} load_memory.cc ${libs[*]} ($("$cxx" --version | head -1))" \
-  --binaries "$qcompress" "$build/runtime/libqc_runtime.a" --out "$out"
+  --binaries "$qcompress" "$build/runtime/libqcompress.a" --out "$out"
 if [ -n "$doc" ]; then
   cp "$out" "$doc.tmp" && mv "$doc.tmp" "$doc"
   echo "wrote $doc" >&2

@@ -1,6 +1,7 @@
 // qcompress: the command users run.
 //
 //   qcompress MODEL -o OUT.qm [--bits 32]  # ONNX file or Hugging Face directory -> verified .qm
+//   qcompress MODEL --bits 2 --distill none [--calib FILE] [--config FILE] -o OUT.qm   # post-training quantization
 //   qcompress inspect MODEL.onnx [--json]  # producer, opsets, I/O signature, parameter count, op census
 //   qcompress cpu                          # the CPU features the runtime dispatches on
 //
@@ -44,7 +45,20 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) compress.argv.emplace_back(argv[i]);
   app.add_option("MODEL", compress.model_path, "ONNX file or Hugging Face model directory to compress");
   app.add_option("-o,--output", compress.output_path, "Where to write the .qm model (written atomically)");
-  app.add_option("--bits", compress.bits, "Weight bit width; 32 exports float weights")->check(CLI::IsMember({2, 4, 8, 32}));
+  CLI::Option* bits = app.add_option("--bits", compress.bits, "Weight bit width: 2 (ternary), 4, 8; 32 exports float")
+                          ->check(CLI::IsMember({2, 4, 8, 32}));
+  app.add_option("--distill", compress.distill,
+                 "Distillation for quantization-aware training; 'none' = post-training quantization");
+  app.add_option("--calib", compress.calib_path,
+                 "Calibration texts (one per line; TSV: first column) for static activation scales")
+      ->check(CLI::ExistingFile);
+  app.add_option("--config", compress.config_path, "JSON quantization config (docs/cli.md)")->check(CLI::ExistingFile);
+  app.add_option("--disable-pass", compress.disabled_passes, "Skip a compression pass by name (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--dump-ir", compress.dump_ir_path, "Write the IR after every pass that changed it to this file");
+  app.add_flag("--verify-passes", compress.verify_passes, "Run the IR verifier after every pass");
   app.add_option("--num-heads", compress.num_heads, "ONNX: attention head count when it cannot be inferred");
   app.add_option("--tokenizer", compress.tokenizer_path,
                  "ONNX: tokenizer.json / vocab.txt (or their folder) to embed; default: the model's folder");
@@ -64,6 +78,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  compress.bits_given = bits->count() > 0;
   if (inspect->parsed()) return RunInspect(inspect_path, inspect_json);
   if (cpu->parsed()) {
     std::cout << "hardware: " << qc::HardwareCpuFeatures().ToString() << "\n"

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/qm_reader.h"
+#include "report/report.h"
 
 namespace qc::tools {
 namespace {
@@ -136,6 +137,15 @@ int RunInspect(const InspectOptions& options, std::ostream& out, std::ostream& e
   out << "metadata:\n";
   for (size_t i = 0; i < file.num_metadata(); ++i) {
     out << "  " << file.metadata_key(i) << " = " << DatumText(file.metadata_value(i)) << "\n";
+  }
+  if (!file.report_json().empty()) {
+    // The compression report qcompress embedded (tools/report): per-layer table and totals, no source model needed.
+    auto report = report::FromJson(file.report_json());
+    if (report.ok()) {
+      out << report::RenderText(*report);
+    } else {
+      out << "report:        present but not readable (" << report.status().ToString() << ")\n";
+    }
   }
   if (options.list_ops) {
     out << "op list:\n";

@@ -3,6 +3,8 @@
 //   qcrun inspect bert.qm [--json]                 # signature, metadata, provenance, ops, checksum verification
 //   qcrun run bert.qm --text "a gripping film" [--pair "..."] [--json]
 //   qcrun run bert.qm --ids 101,2023,102 [--json]  # token ids directly
+//   qcrun bench bert.qm --batch 1 --seq 128 --threads 1 [--json]   # latency, throughput, peak RSS
+//   qcrun eval sst2.qm --data SST-2/dev.tsv [--json]                # accuracy on a GLUE-style TSV
 //
 // Exit codes: 0 success, 1 bad input or I/O error (including a corrupt or too-new .qm), 2 usage error.
 #include <CLI/CLI.hpp>
@@ -11,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "qcrun/bench.h"
+#include "qcrun/eval.h"
 #include "qcrun/inspect.h"
 #include "qcrun/run.h"
 
@@ -34,6 +38,37 @@ int main(int argc, char** argv) {
   run->add_option("--max-length", run_options.max_length, "Truncate token sequences to this length");
   run->add_flag("--json", run_options.json, "Print JSON");
 
+  qc::tools::BenchOptions bench_options;
+  CLI::App* bench = app.add_subcommand("bench", "Time a .qm model on synthetic inputs; report latency and peak RSS");
+  bench->add_option("MODEL", bench_options.path, ".qm file")->required();
+  bench->add_option("--batch", bench_options.batch, "Batch size")->check(CLI::Range(1, 1000000))->capture_default_str();
+  bench->add_option("--seq", bench_options.seq, "Sequence length (token models)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  bench->add_option("--threads", bench_options.threads, "Threads of the session")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  bench->add_option("--warmup", bench_options.warmup, "Untimed runs first (at least one always runs)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  bench->add_option("--iters", bench_options.iters, "Timed runs")->check(CLI::Range(1, 1000000))->capture_default_str();
+  bench->add_flag("--json", bench_options.json, "Print JSON");
+
+  qc::tools::EvalOptions eval_options;
+  CLI::App* eval = app.add_subcommand("eval", "Accuracy of a text classifier on a GLUE-style TSV");
+  eval->add_option("MODEL", eval_options.path, ".qm file")->required();
+  eval->add_option("--data", eval_options.data, "Tab-separated examples (GLUE dev.tsv layout)")->required();
+  eval->add_option("--text-col", eval_options.text_cols, "Text column: 0-based index or header name; twice for pairs")
+      ->expected(1);
+  eval->add_option("--label-col", eval_options.label_col, "Label column: 0-based index or header name");
+  eval->add_option("--batch", eval_options.batch, "Texts per run")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  eval->add_option("--max-length", eval_options.max_length, "Truncate token sequences to this length")
+      ->check(CLI::Range(0, 1000000));
+  eval->add_option("--limit", eval_options.limit, "Only the first N examples")->check(CLI::Range(0, 1000000));
+  eval->add_flag("--json", eval_options.json, "Print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,6 +76,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (inspect->parsed()) return qc::tools::RunInspect(inspect_options, std::cout, std::cerr);
+  if (bench->parsed()) return qc::tools::RunBench(bench_options, std::cout, std::cerr);
+  if (eval->parsed()) return qc::tools::RunEval(eval_options, std::cout, std::cerr);
   if (run->parsed()) {
     if (run_options.texts.empty() && run_options.ids.empty()) {
       std::cerr << "qcrun run: give --text or --ids\n";

@@ -17,6 +17,13 @@
 //
 //   // Models that carry a tokenizer take text directly:
 //   QC_ASSIGN_OR_RETURN(auto out, session.RunText({"a gripping film", "dull"}));
+//   // Classifiers name their prediction (model.labels); encoders give one pooled vector per text:
+//   QC_ASSIGN_OR_RETURN(std::vector<qc::Prediction> labels, session.ClassifyText({"a gripping film"}));
+//   QC_ASSIGN_OR_RETURN(qc::HostTensor embeddings, session.EmbedText({"a gripping film"}));  // [1, hidden]
+//
+// Linking: the shared library libqcompress.so exports exactly the classes and functions marked QC_API here and the
+// C API (qcompress/qcompress.h); installed, they are the target qcompress::runtime (docs/api.md). Model::file(),
+// Model::impl() and Model::tokenizer() return types whose headers are not installed: they serve in-tree tools.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "qcompress/export.h"
 #include "qcompress/status.h"
 
 namespace qc {
@@ -37,10 +45,10 @@ class WordPieceTokenizer;
 /// Element types that cross the API. Integer inputs may be given as int64 or int32.
 enum class ElementType : int { kFloat32 = 1, kInt64 = 2, kInt32 = 3 };
 
-const char* ElementTypeName(ElementType type);
+QC_API const char* ElementTypeName(ElementType type);
 
 /// A dense row-major tensor in host memory. Exactly one of `floats` / `ints` holds the elements.
-struct HostTensor {
+struct QC_API HostTensor {
   ElementType type = ElementType::kFloat32;
   std::vector<int64_t> shape;
   std::vector<float> floats;  ///< when type == kFloat32
@@ -71,9 +79,24 @@ struct LoadOptions {
   bool verify_tensor_checksums = true;
 };
 
-class Model {
+/// What a model's image.* metadata says about its image input: raw pixels p become
+/// (p * rescale_factor - mean[c]) / stddev[c]; images must already be height x width (the runtime does not resize).
+struct ImageSpec {
+  int64_t channels = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+  float rescale_factor = 1.0f;
+  std::vector<float> mean;    ///< image.mean, one per channel (zeros when absent)
+  std::vector<float> stddev;  ///< image.std, one per channel, all != 0 (ones when absent)
+};
+
+class QC_API Model {
  public:
   static Expected<std::shared_ptr<const Model>> Load(const std::string& path, const LoadOptions& options = {});
+  /// Loads a .qm held in memory. The bytes are copied (weights are then read from the copy); `name` stands for the
+  /// path in error messages.
+  static Expected<std::shared_ptr<const Model>> LoadFromMemory(const void* data, size_t size, const std::string& name,
+                                                                const LoadOptions& options = {});
   ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -84,8 +107,10 @@ class Model {
 
   /// The embedded WordPiece tokenizer, or nullptr when the model carries none (e.g. ViT).
   const WordPieceTokenizer* tokenizer() const;
-  /// Class names by output index (metadata "labels.names"); empty when the model has none.
+  /// Class names by output index (metadata "model.labels"); empty when the model has none.
   const std::vector<std::string>& label_names() const;
+  /// The image preprocessing of image.* metadata; kFailedPrecondition when the model carries none.
+  Expected<ImageSpec> image_spec() const;
 
   /// The verified file, for in-tree tools (include "format/qm_reader.h" to use it).
   const qm::QmFile& file() const;
@@ -95,6 +120,8 @@ class Model {
 
  private:
   explicit Model(std::unique_ptr<Impl> impl);
+  // Everything Load does once the file is open and verified: plan, signatures, tokenizer, labels.
+  static Expected<std::shared_ptr<const Model>> Finish(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -105,8 +132,16 @@ struct SessionOptions {
   int64_t max_length = 0;
 };
 
+/// A classifier's verdict on one batch row: the argmax class, its name and the softmax probabilities.
+struct Prediction {
+  int64_t label = -1;
+  std::string name;                  ///< model.labels[label]; empty when the model has no label names
+  float score = 0.0f;                ///< probabilities[label]
+  std::vector<float> probabilities;  ///< softmax over all classes
+};
+
 /// One inference at a time; create one per thread. Sessions sharing a Model never share mutable state.
-class Session {
+class QC_API Session {
  public:
   static Expected<Session> Create(std::shared_ptr<const Model> model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
@@ -122,6 +157,20 @@ class Session {
   Expected<std::vector<NamedTensor>> RunText(const std::vector<std::string>& texts,
                                              const std::vector<std::string>& pairs = {});
 
+  /// The inputs RunText feeds the model for `texts` / `pairs`: input_ids, attention_mask, token_type_ids (those
+  /// the model declares, in its order), int64 [batch, length].
+  Expected<std::vector<NamedTensor>> Tokenize(const std::vector<std::string>& texts,
+                                              const std::vector<std::string>& pairs = {}) const;
+
+  /// Runs an image model on raw pixels, float32 [batch, channels, height, width], normalized per image_spec().
+  Expected<std::vector<NamedTensor>> RunImages(const HostTensor& pixels);
+
+  /// RunText, then Classify: one Prediction per text.
+  Expected<std::vector<Prediction>> ClassifyText(const std::vector<std::string>& texts,
+                                                 const std::vector<std::string>& pairs = {});
+  /// RunText, then Embed with the tokenizer's attention mask: float32 [batch, hidden].
+  Expected<HostTensor> EmbedText(const std::vector<std::string>& texts, const std::vector<std::string>& pairs = {});
+
   const Model& model() const;
 
   struct State;
@@ -130,5 +179,16 @@ class Session {
   explicit Session(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+/// The logits among a run's outputs: the output named "logits", else the first float32 [batch, classes] output
+/// with as many classes as the model has label names. kNotFound when there is none.
+QC_API Expected<const NamedTensor*> FindLogits(const Model& model, const std::vector<NamedTensor>& outputs);
+/// Argmax and softmax of each row of the logits (FindLogits), named by model.labels.
+QC_API Expected<std::vector<Prediction>> Classify(const Model& model, const std::vector<NamedTensor>& outputs);
+/// One vector per batch row, float32 [batch, hidden]: the first float32 [batch, sequence, hidden] output mean-pooled
+/// over `attention_mask` ([batch, sequence]; nullptr: every position counts), else the first float32 [batch, hidden]
+/// output that is not the logits. kNotFound when there is neither.
+QC_API Expected<HostTensor> Embed(const Model& model, const std::vector<NamedTensor>& outputs,
+                                  const HostTensor* attention_mask = nullptr);
 
 }  // namespace qc

@@ -1,0 +1,151 @@
+#include "passes/quantize_annotate.h"
+
+#include <regex>
+
+#include "ir/rewriter.h"
+
+namespace qc::passes {
+namespace {
+
+bool IsWordEmbedding(const ir::Graph& graph, const ir::Node& node) {
+  const ir::ValueId ids = node.inputs[0];
+  return graph.IsGraphInput(ids) && graph.value(ids).name == "input_ids";
+}
+
+bool HasConstantWeight(const ir::Graph& graph, const ir::Node& node) {
+  return node.inputs.size() > 1 && node.inputs[1] != ir::kNoValue && graph.value(node.inputs[1]).constant &&
+         graph.value(node.inputs[1]).dtype == ir::DType::kF32 && graph.value(node.inputs[1]).shape.size() == 2;
+}
+
+// A Linear whose output is a graph output: the task head (TernaryBERT keeps the classifier float).
+bool IsClassifier(const ir::Graph& graph, const ir::Node& node) {
+  return node.op == ir::OpType::kLinear && graph.IsGraphOutput(node.outputs[0]);
+}
+
+bool Matches(const LayerOverride& o, const ir::Node& node) {
+  switch (o.match) {
+    case OverrideMatch::kName: return node.name == o.pattern;
+    case OverrideMatch::kRegex: return std::regex_match(node.name, std::regex(o.pattern, std::regex::ECMAScript));
+    case OverrideMatch::kOp: return ir::OpTypeName(node.op) == o.pattern;
+  }
+  return false;
+}
+
+int64_t WeightBytes(const ir::Graph& graph, const ir::Node& node) {
+  int64_t bytes = 0;
+  for (size_t i = 1; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] != ir::kNoValue && graph.value(node.inputs[i]).constant) {
+      bytes += static_cast<int64_t>(graph.value(node.inputs[i]).constant->byte_size());
+    }
+  }
+  return bytes;
+}
+
+struct Decision {
+  ir::NodeId node;
+  ir::WeightBits bits;  // kFloat32: stays float
+  ir::ActivationMode act_mode;
+  std::optional<double> act_clip;
+};
+
+class QuantizeAnnotatePass final : public Pass {
+ public:
+  explicit QuantizeAnnotatePass(QuantConfig config) : config_(std::move(config)) {}
+  std::string_view name() const override { return "quantize_annotate"; }
+
+  Expected<bool> Run(ir::Graph& graph, PassContext& context) override {
+    QC_RETURN_IF_ERROR(ValidateQuantConfig(config_));
+    QC_ASSIGN_OR_RETURN(std::vector<ir::NodeId> order, graph.TopologicalOrder());
+    std::vector<size_t> override_hits(config_.overrides.size(), 0);
+    std::vector<size_t> keep_hits(config_.keep_float.size(), 0);
+    std::vector<Decision> decisions;
+    for (ir::NodeId n : order) {
+      const ir::Node& node = graph.node(n);
+      const bool linear = node.op == ir::OpType::kLinear && HasConstantWeight(graph, node);
+      const bool embedding = node.op == ir::OpType::kEmbedding && HasConstantWeight(graph, node);
+      const bool attention = node.op == ir::OpType::kAttention;
+      if (!linear && !embedding && !attention) continue;
+      Decision d{n, ir::WeightBits::kFloat32, config_.act_mode, config_.act_clip};
+      if (linear && !(config_.keep_classifier_float && IsClassifier(graph, node))) d.bits = config_.linear_bits;
+      if (embedding && IsWordEmbedding(graph, node)) d.bits = config_.embedding_bits.value_or(config_.linear_bits);
+      if (attention && config_.quantize_attention) d.bits = ir::WeightBits::kInt8;  // "quantized": no weight
+      for (size_t i = 0; i < config_.overrides.size(); ++i) {
+        const LayerOverride& o = config_.overrides[i];
+        if (!Matches(o, node)) continue;
+        ++override_hits[i];
+        if (o.bits) d.bits = attention && *o.bits != ir::WeightBits::kFloat32 ? ir::WeightBits::kInt8 : *o.bits;
+        if (o.keep_float) d.bits = ir::WeightBits::kFloat32;
+        if (o.act_mode) d.act_mode = *o.act_mode;
+        if (o.act_clip) d.act_clip = o.act_clip;
+      }
+      for (size_t i = 0; i < config_.keep_float.size(); ++i) {
+        if (node.name == config_.keep_float[i]) {
+          ++keep_hits[i];
+          d.bits = ir::WeightBits::kFloat32;
+        }
+      }
+      decisions.push_back(d);
+    }
+    for (size_t i = 0; i < override_hits.size(); ++i) {
+      if (override_hits[i] == 0) {
+        const LayerOverride& o = config_.overrides[i];
+        return NotFound("override #" + std::to_string(i) + " (" + std::string(OverrideMatchName(o.match)) + " '" +
+                        o.pattern + "') matches no Linear, Embedding or Attention node");
+      }
+    }
+    for (size_t i = 0; i < keep_hits.size(); ++i) {
+      if (keep_hits[i] == 0) {
+        return NotFound("keep_float entry '" + config_.keep_float[i] +
+                        "' matches no Linear, Embedding or Attention node by exact name");
+      }
+    }
+    // Build every annotation first (validation included), then write them.
+    std::vector<std::pair<ir::NodeId, ir::QuantAnnotation>> annotations;
+    for (const Decision& d : decisions) {
+      const ir::Node& node = graph.node(d.node);
+      const int64_t bytes = WeightBytes(graph, node);
+      const std::string op_name(ir::OpTypeName(node.op));
+      if (d.bits == ir::WeightBits::kFloat32) {
+        // A float Attention has no weights: listing it would only add noise to the summary.
+        if (node.op != ir::OpType::kAttention) context.layers.push_back({node.name, op_name, "f32", bytes, bytes});
+        continue;
+      }
+      ir::QuantAnnotation q;
+      ir::ActivationQuant act{ir::ActivationBits::kInt8, d.act_mode, d.act_clip};
+      if (node.op == ir::OpType::kLinear) {
+        const ir::WeightGranularity g = config_.linear_granularity.value_or(
+            d.bits == ir::WeightBits::kTernary ? ir::WeightGranularity::kPerTensor : ir::WeightGranularity::kPerRow);
+        q.weight = ir::WeightQuant{d.bits, g, 0};
+        q.activation = act;
+      } else if (node.op == ir::OpType::kEmbedding) {
+        q.weight = ir::WeightQuant{d.bits, ir::WeightGranularity::kPerRow, 0};
+      } else {
+        act.mode = ir::ActivationMode::kDynamicPerToken;  // QAttention: per (token, head) rows, fixed by the op
+        q.activation = act;
+      }
+      QC_RETURN_IF_ERROR(ir::ValidateQuantAnnotation(q, graph.DescribeNode(d.node)));
+      // bytes_after is completed by lower_quantized; until then the row says "annotated, not lowered".
+      context.layers.push_back({node.name, op_name, ir::ToString(q), bytes, bytes});
+      annotations.emplace_back(d.node, q);
+    }
+    ir::Rewriter rw(graph);
+    bool changed = false;
+    for (auto& [n, q] : annotations) {
+      if (graph.node(n).quant == q) continue;
+      QC_RETURN_IF_ERROR(rw.SetQuant(n, q));
+      changed = true;
+    }
+    return changed;
+  }
+
+ private:
+  QuantConfig config_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> MakeQuantizeAnnotatePass(QuantConfig config) {
+  return std::make_unique<QuantizeAnnotatePass>(std::move(config));
+}
+
+}  // namespace qc::passes

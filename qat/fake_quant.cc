@@ -1,0 +1,216 @@
+// Fake quantizers with the runtime's arithmetic (qat/fake_quant.h). Scales are computed in plain C++ float on the
+// (small) amax tensors so they are the runtime's values bit for bit; the elementwise parts are single IEEE float ops
+// in torch (mul, round = RNE, clamp), identical to the runtime's scalar reference.
+#include "qat/fake_quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "quant/twn.h"
+#include "ir/quant.h"
+
+namespace qc::qat {
+namespace {
+
+bool HasClip(float clip) { return clip > 0.0f && std::isfinite(clip); }
+
+// Forward value `value` (no grad), gradient of `x` times `mask` (undefined mask = identity).
+torch::Tensor Straight(const torch::Tensor& x, const torch::Tensor& value, const torch::Tensor& mask) {
+  torch::Tensor pass = x - x.detach();
+  if (mask.defined()) pass = pass * mask;
+  return value.detach() + pass;
+}
+
+torch::Tensor InsideClip(const torch::Tensor& x, float clip) {
+  if (!HasClip(clip)) return torch::Tensor();
+  return at::logical_and(x > -clip, x < clip).to(x.scalar_type());
+}
+
+// softmax over the last axis exactly as the runtime's QAttention computes it (qops.md step 3): m = max, e = std::exp
+// (float) of s − m, sum in index order, p = e / sum. ATen's vectorised exp and tree sums differ in the last bit, and
+// a last-bit change of p can move a P' code.
+torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = scores.detach().contiguous();
+  torch::Tensor out = torch::empty_like(x);
+  const int64_t n = x.size(-1), rows = n > 0 ? x.numel() / n : 0;
+  const float* in = x.data_ptr<float>();
+  float* o = out.data_ptr<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = in + r * n;
+    float* dst = o + r * n;
+    float mx = row[0];
+    for (int64_t j = 1; j < n; ++j) mx = std::max(mx, row[j]);
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      dst[j] = std::exp(row[j] - mx);
+      sum += dst[j];
+    }
+    for (int64_t j = 0; j < n; ++j) dst[j] = dst[j] / sum;
+  }
+  return out;
+}
+
+}  // namespace
+
+QuantizedRows QuantizeSymmetric(const torch::Tensor& x, bool per_row, float clip, int qmax) {
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(x.scalar_type() == torch::kFloat, "fake quantization expects float32, got ", x.scalar_type());
+  torch::Tensor xc = HasClip(clip) ? x.clamp(-clip, clip) : x;
+  torch::Tensor amax = per_row ? xc.abs().amax({-1}, /*keepdim=*/true) : xc.abs().max();
+  TORCH_CHECK(!at::isnan(amax).any().item<bool>(), "fake quantization: NaN activation or weight");
+  amax = amax.contiguous();
+  torch::Tensor scale = torch::empty_like(amax), dequant = torch::empty_like(amax);
+  const float* a = amax.data_ptr<float>();
+  float* s = scale.data_ptr<float>();
+  float* d = dequant.data_ptr<float>();
+  const float fq = static_cast<float>(qmax);
+  for (int64_t i = 0; i < amax.numel(); ++i) {
+    // docs/quantization.md §3 and runtime ActScaleFromAbsMax: s = fl(q/amax), d = fl(amax/q), zero rule.
+    TORCH_CHECK(std::isfinite(a[i]), "fake quantization: infinite value without a clip");
+    const float si = a[i] > 0.0f ? fq / a[i] : 0.0f;
+    const bool zero = !(a[i] > 0.0f) || !std::isfinite(si);
+    s[i] = zero ? 0.0f : si;
+    d[i] = zero ? 0.0f : a[i] / fq;
+  }
+  if (!per_row) {
+    std::vector<int64_t> ones(static_cast<size_t>(x.dim()), 1);
+    scale = scale.reshape(ones);
+    dequant = dequant.reshape(ones);
+  }
+  torch::Tensor codes = at::round(xc * scale).clamp(-qmax, qmax);
+  return {codes, dequant};
+}
+
+namespace {
+
+// TWN codes w ∈ {-1, 0, 1} (as floats, [rows, cols]) and α ([rows, 1] or [1, 1]) from the runtime's TernarizeTwn.
+QuantizedRows TwnCodes(const torch::Tensor& w, bool per_row, float clip) {
+  TORCH_CHECK(w.scalar_type() == torch::kFloat, "TWN expects a float32 weight");
+  TORCH_CHECK(!per_row || w.dim() == 2, "row-wise TWN expects a 2-D weight, got ", w.sizes());
+  torch::NoGradGuard no_grad;
+  const torch::Tensor wc = w.detach().contiguous();
+  const size_t rows = per_row ? static_cast<size_t>(w.size(0)) : 1;
+  const size_t cols = static_cast<size_t>(wc.numel()) / std::max<size_t>(rows, 1);
+  TwnParams params;
+  params.granularity = per_row ? TwnGranularity::kPerRow : TwnGranularity::kPerTensor;
+  params.clip = HasClip(clip) ? clip : std::numeric_limits<float>::infinity();
+  std::vector<uint8_t> codes(static_cast<size_t>(wc.numel()));
+  std::vector<float> alpha(TwnScaleCount(rows, params.granularity));
+  const Status st = TernarizeTwn(wc.data_ptr<float>(), rows, cols, cols, params, codes.data(), cols, alpha.data());
+  TORCH_CHECK(st.ok(), st.ToString());
+  torch::Tensor c = torch::empty_like(wc);
+  float* out = c.data_ptr<float>();
+  for (size_t i = 0; i < codes.size(); ++i) out[i] = static_cast<float>(static_cast<int>(codes[i]) - 1);
+  std::vector<int64_t> ones(static_cast<size_t>(w.dim()), 1);
+  if (per_row) ones[0] = w.size(0);
+  return {c, torch::tensor(alpha).reshape(ones)};
+}
+
+}  // namespace
+
+torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b,
+                         ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity,
+                         float act_clip) {
+  TORCH_CHECK(w.dim() == 2, "QLinear simulation expects a 2-D weight");
+  const bool ternary = bits == ir::WeightBits::kTernary;
+  TORCH_CHECK(ternary || bits == ir::WeightBits::kInt8 || bits == ir::WeightBits::kInt4,
+              "QLinear simulation: unsupported weight bits");
+  const QuantizedRows wq = ternary ? TwnCodes(w, per_row, twn_clip)
+                                   : QuantizeSymmetric(w.detach(), per_row, 0.0f,
+                                                       bits == ir::WeightBits::kInt8 ? 127 : 7);
+  const QuantizedRows xq = QuantizeSymmetric(x.detach(), granularity == ActGranularity::kPerToken, act_clip, 127);
+  torch::Tensor value;
+  {
+    torch::NoGradGuard no_grad;
+    const int64_t n = w.size(0);
+    const torch::Tensor sw = wq.dequant.reshape({per_row ? n : 1});                  // [N] or [1]
+    const torch::Tensor y_int = at::matmul(xq.codes.to(torch::kDouble), wq.codes.to(torch::kDouble).t());  // exact
+    const torch::Tensor scale = xq.dequant * sw;                                     // fl(sw_j · d_i), float
+    torch::Tensor y = y_int.to(torch::kFloat).to(torch::kDouble) * scale.to(torch::kDouble);  // exact product
+    if (b.has_value() && b->defined()) y = y + b->detach().to(torch::kDouble);
+    value = y.to(torch::kFloat);
+  }
+  const torch::Tensor x_hat = Straight(x, xq.codes * xq.dequant, InsideClip(x, act_clip));
+  const torch::Tensor w_hat = Straight(w, wq.codes * wq.dequant, ternary ? InsideClip(w, twn_clip) : torch::Tensor());
+  return Straight(at::linear(x_hat, w_hat, b), value, torch::Tensor());
+}
+
+torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip) {
+  TORCH_CHECK(w.scalar_type() == torch::kFloat, "TWN expects a float32 weight");
+  TORCH_CHECK(!per_row || w.dim() == 2, "row-wise TWN expects a 2-D weight, got ", w.sizes());
+  torch::Tensor value;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor wc = w.detach().contiguous();
+    const size_t rows = per_row ? static_cast<size_t>(w.size(0)) : 1;
+    const size_t cols = static_cast<size_t>(wc.numel()) / std::max<size_t>(rows, 1);
+    TwnParams params;
+    params.granularity = per_row ? TwnGranularity::kPerRow : TwnGranularity::kPerTensor;
+    params.clip = HasClip(clip) ? clip : std::numeric_limits<float>::infinity();
+    std::vector<uint8_t> codes(static_cast<size_t>(wc.numel()));
+    std::vector<float> alpha(TwnScaleCount(rows, params.granularity));
+    const Status st = TernarizeTwn(wc.data_ptr<float>(), rows, cols, cols, params, codes.data(), cols, alpha.data());
+    TORCH_CHECK(st.ok(), st.ToString());
+    value = torch::empty_like(wc);
+    float* out = value.data_ptr<float>();
+    for (size_t r = 0; r < rows; ++r) {
+      const float a = alpha[per_row ? r : 0];
+      for (size_t c = 0; c < cols; ++c) out[r * cols + c] = TwnDequantize(codes[r * cols + c], a);
+    }
+  }
+  return Straight(w, value, InsideClip(w, clip));
+}
+
+torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row) {
+  TORCH_CHECK(bits == 8 || bits == 4, "integer weight quantization supports 8 or 4 bits, got ", bits);
+  const QuantizedRows q = QuantizeSymmetric(w.detach(), per_row, 0.0f, bits == 8 ? 127 : 7);
+  return Straight(w, q.codes * q.dequant, torch::Tensor());
+}
+
+torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip) {
+  const QuantizedRows q = QuantizeSymmetric(x.detach(), granularity == ActGranularity::kPerToken, clip, 127);
+  return Straight(x, q.codes * q.dequant, InsideClip(x, clip));
+}
+
+QuantAttentionResult QuantizedAttentionCore(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                            const torch::Tensor& fill, double scale, float clip,
+                                            const std::function<torch::Tensor(const torch::Tensor&)>& substitute_probs) {
+  // Codes are integer-valued floats; |S_int| <= 127²·d and |O_int| <= 127²·Sk stay below 2^24 for d, Sk <= 1040,
+  // so the float matmuls of codes are the exact int32 products of the op.
+  TORCH_CHECK(q.size(-1) <= 1040 && k.size(-2) <= 1040, "QAttention simulation: head size and key length must be <= 1040");
+  const QuantizedRows qq = QuantizeSymmetric(q.detach(), true, clip, 127);
+  const QuantizedRows kq = QuantizeSymmetric(k.detach(), true, clip, 127);
+  const QuantizedRows vq = QuantizeSymmetric(v.detach(), true, clip, 127);
+  const torch::Tensor q_hat = Straight(q, qq.codes * qq.dequant, InsideClip(q, clip));
+  const torch::Tensor k_hat = Straight(k, kq.codes * kq.dequant, InsideClip(k, clip));
+  const torch::Tensor v_hat = Straight(v, vq.codes * vq.dequant, InsideClip(v, clip));
+  QuantAttentionResult r;
+  {
+    // score = fl(fl(S_int · fl(dq_i·dk_j)) · scale) (+ mask term), the gradient that of q̂·k̂ᵀ·scale.
+    torch::NoGradGuard no_grad;
+    const torch::Tensor s_int = at::matmul(qq.codes, kq.codes.transpose(-1, -2));
+    const torch::Tensor dqdk = qq.dequant * kq.dequant.transpose(-1, -2);
+    r.scores = (s_int * dqdk) * static_cast<float>(scale);
+  }
+  const torch::Tensor surrogate = at::matmul(q_hat, k_hat.transpose(-1, -2)) * static_cast<float>(scale);
+  r.scores = Straight(surrogate, r.scores, torch::Tensor());
+  if (fill.defined()) r.scores = r.scores + fill;
+  r.probs = Straight(at::softmax(r.scores, -1), ReferenceSoftmax(r.scores), torch::Tensor());
+  const torch::Tensor p = substitute_probs ? substitute_probs(r.probs) : r.probs;
+  torch::Tensor value;
+  {
+    // P' = p_j·dv_j quantized per row (no clip); out = fl(O_int · dp_i).
+    torch::NoGradGuard no_grad;
+    const torch::Tensor p_scaled = p.detach() * vq.dequant.transpose(-1, -2);
+    const QuantizedRows pq = QuantizeSymmetric(p_scaled, true, 0.0f, 127);
+    value = at::matmul(pq.codes, vq.codes) * pq.dequant;
+  }
+  r.context = Straight(at::matmul(p, v_hat), value, torch::Tensor());
+  return r;
+}
+
+}  // namespace qc::qat

@@ -1,0 +1,29 @@
+// qat/metrics.h: GLUE evaluation metrics (method.md §7). Torch-free.
+//
+//   Accuracy, binary F1 (positive class 1), Matthews correlation (binary), Pearson and Spearman (average ranks for
+//   ties). Degenerate inputs (empty, zero variance, no positives) give 0 rather than NaN, as sklearn/scipy's
+//   callers in the GLUE scripts effectively report.
+//
+//   double acc = qc::qat::Accuracy(predictions, labels);
+//   qc::qat::MetricKind m = qc::qat::DefaultMetric("CoLA");   // kMcc
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace qc::qat {
+
+enum class MetricKind : uint8_t { kAccuracy, kF1, kMcc, kPearson, kSpearman };
+std::string_view MetricName(MetricKind metric);
+
+double Accuracy(const std::vector<int>& predictions, const std::vector<int>& labels);
+double F1(const std::vector<int>& predictions, const std::vector<int>& labels);
+double Mcc(const std::vector<int>& predictions, const std::vector<int>& labels);
+double Pearson(const std::vector<double>& x, const std::vector<double>& y);
+double Spearman(const std::vector<double>& x, const std::vector<double>& y);
+
+/// Classification metrics on argmax predictions; correlations on regression outputs.
+double ComputeMetric(MetricKind metric, const std::vector<double>& outputs, const std::vector<double>& targets,
+                     const std::vector<int>& predictions);
+
+}  // namespace qc::qat

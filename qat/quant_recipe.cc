@@ -1,0 +1,133 @@
+// ApplyQuantRecipe / AnnotateQuantization (qat/fake_quant.h): which sites a recipe quantizes, once, for both.
+#include <string>
+
+#include "ir/rewriter.h"
+#include "qat/fake_quant.h"
+
+namespace qc::qat {
+namespace {
+
+bool IsWordEmbedding(const WeightSite& s) { return s.op == ir::OpType::kEmbedding && s.input == "input_ids"; }
+
+// The weight quantization a recipe gives a site, or nullopt (float).
+std::optional<ir::WeightQuant> SiteWeightQuant(const WeightSite& s, const QuantRecipe& r) {
+  if (IsWordEmbedding(s) && r.embedding_bits != ir::WeightBits::kFloat32) {
+    return ir::WeightQuant{r.embedding_bits, ir::WeightGranularity::kPerRow, 0};
+  }
+  if (s.op != ir::OpType::kLinear || s.produces_graph_output || r.linear_bits == ir::WeightBits::kFloat32) {
+    return std::nullopt;
+  }
+  if (s.layer < 0 && !r.quantize_pooler) return std::nullopt;
+  return ir::WeightQuant{r.linear_bits, r.linear_granularity, 0};
+}
+
+ir::ActivationQuant ActQuant(const QuantRecipe& r, bool attention) {
+  ir::ActivationQuant a;
+  a.bits = ir::ActivationBits::kInt8;
+  a.mode = (attention || r.act_granularity == ActGranularity::kPerToken) ? ir::ActivationMode::kDynamicPerToken
+                                                                        : ir::ActivationMode::kDynamicPerTensor;
+  if (r.act_clip > 0.0f) a.clip = r.act_clip;
+  return a;
+}
+
+Expected<TensorTransform> WeightTransform(const ir::WeightQuant& q, float twn_clip) {
+  const bool per_row = q.granularity == ir::WeightGranularity::kPerRow;
+  if (q.granularity == ir::WeightGranularity::kPerGroup) return Unsupported("qat: per-group weight quantization");
+  switch (q.bits) {
+    case ir::WeightBits::kTernary:
+      return TensorTransform([per_row, twn_clip](const torch::Tensor& w) { return FakeQuantTwn(w, per_row, twn_clip); });
+    case ir::WeightBits::kInt8:
+    case ir::WeightBits::kInt4: {
+      const int bits = static_cast<int>(q.bits);
+      return TensorTransform([per_row, bits](const torch::Tensor& w) { return FakeQuantIntWeight(w, bits, per_row); });
+    }
+    default:
+      return InvalidArgument("qat: no fake quantizer for weight bits " + std::string(ir::WeightBitsName(q.bits)));
+  }
+}
+
+}  // namespace
+
+Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) {
+  model.ClearTransforms();
+  size_t count = 0;
+  const auto& sites = model.weight_sites();
+  for (size_t i = 0; i < sites.size(); ++i) {
+    const std::optional<ir::WeightQuant> q = SiteWeightQuant(sites[i], recipe);
+    if (!q) continue;
+    ++count;
+    if (recipe.exact_linear && sites[i].op == ir::OpType::kLinear) {
+      if (q->granularity == ir::WeightGranularity::kPerGroup) return Unsupported("qat: per-group weights");
+      const ir::WeightBits bits = q->bits;
+      const bool per_row = q->granularity == ir::WeightGranularity::kPerRow;
+      const float twn_clip = recipe.twn_clip, act_clip = recipe.act_clip;
+      const ActGranularity g = recipe.act_granularity;
+      QC_RETURN_IF_ERROR(model.SetLinearFunction(
+          i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
+            return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
+          }));
+      continue;
+    }
+    QC_ASSIGN_OR_RETURN(TensorTransform fn, WeightTransform(*q, recipe.twn_clip));
+    QC_RETURN_IF_ERROR(model.SetWeightTransform(i, std::move(fn)));
+  }
+  // Activations: the input of every Linear whose weight is quantized (QLinear quantizes its input).
+  const auto& acts = model.activation_sites();
+  for (size_t i = 0; i < acts.size(); ++i) {
+    if (acts[i].point != ActivationPoint::kLinearInput) continue;
+    bool quantized = false;
+    for (const WeightSite& s : sites) {
+      if (s.node == acts[i].node) quantized = SiteWeightQuant(s, recipe).has_value();
+    }
+    if (!quantized || recipe.exact_linear) continue;  // QLinearSim quantizes its own input
+    const ActGranularity g = recipe.act_granularity;
+    const float clip = recipe.act_clip;
+    QC_RETURN_IF_ERROR(model.SetActivationTransform(
+        i, [g, clip](const torch::Tensor& x) { return FakeQuantActivation(x, g, clip); }));
+  }
+  model.SetAttentionQuantization(recipe.quantize_attention, recipe.act_clip);
+  return count;
+}
+
+Status AnnotateQuantization(const TorchModel& model, const QuantRecipe& recipe, ir::Graph& graph) {
+  std::vector<std::pair<ir::NodeId, ir::QuantAnnotation>> plan;
+  for (const WeightSite& s : model.weight_sites()) {
+    const std::optional<ir::WeightQuant> q = SiteWeightQuant(s, recipe);
+    if (!q) continue;
+    // The node of `graph` reading the same weight constant with the same op.
+    QC_ASSIGN_OR_RETURN(ir::ValueId w, graph.FindValue(s.weight));
+    ir::NodeId found = ir::kNoNode;
+    for (ir::NodeId n : graph.Consumers(w)) {
+      const ir::Node& node = graph.node(n);
+      if (node.op == s.op && node.inputs.size() > 1 && node.inputs[1] == w) found = n;
+    }
+    if (found == ir::kNoNode) {
+      return NotFound("AnnotateQuantization: no " + std::string(ir::OpTypeName(s.op)) + " reads weight '" + s.weight +
+                      "' in the graph");
+    }
+    ir::QuantAnnotation a;
+    a.weight = *q;
+    if (s.op == ir::OpType::kLinear) a.activation = ActQuant(recipe, false);
+    plan.emplace_back(found, a);
+  }
+  if (recipe.quantize_attention) {
+    QC_ASSIGN_OR_RETURN(EncoderStructure structure, FindEncoderLayers(graph));
+    if (structure.layers.size() != static_cast<size_t>(model.num_layers())) {
+      return InvalidArgument("AnnotateQuantization: the graph has " + std::to_string(structure.layers.size()) +
+                             " encoder layers, the model " + std::to_string(model.num_layers()));
+    }
+    for (const EncoderLayer& layer : structure.layers) {
+      ir::QuantAnnotation a;
+      a.activation = ActQuant(recipe, true);
+      plan.emplace_back(layer.attention, a);
+    }
+  }
+  for (const auto& [node, a] : plan) {
+    QC_RETURN_IF_ERROR(ir::ValidateQuantAnnotation(a, graph.DescribeNode(node)));
+  }
+  ir::Rewriter rw(graph);
+  for (auto& [node, a] : plan) QC_RETURN_IF_ERROR(rw.SetQuant(node, a));
+  return Status::Ok();
+}
+
+}  // namespace qc::qat

@@ -1,0 +1,236 @@
+// The training loop (qat/trainer.h): phases, steps, evaluation, checkpoints, write-back.
+#include "qat/trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "qat/torch_guard.h"
+#include "qat/trainer_support.h"
+
+namespace qc::qat {
+
+std::string_view DistillModeName(DistillMode mode) {
+  switch (mode) {
+    case DistillMode::kNone: return "none";
+    case DistillMode::kKd: return "kd";
+    case DistillMode::kKdQat: return "kdqat";
+    case DistillMode::kTi: return "ti";
+  }
+  return "invalid";
+}
+
+Expected<DistillMode> ParseDistillMode(std::string_view text) {
+  for (DistillMode m : {DistillMode::kNone, DistillMode::kKd, DistillMode::kKdQat, DistillMode::kTi}) {
+    if (text == DistillModeName(m)) return m;
+  }
+  return InvalidArgument("unknown distillation mode '" + std::string(text) + "' (none, kd, kdqat, ti)");
+}
+
+namespace {
+
+DistillLossConfig DefaultLosses(DistillMode mode, TaskKind kind) {
+  DistillLossConfig c = mode == DistillMode::kKdQat ? DistillLossConfig::KdQat()
+                        : mode == DistillMode::kTi  ? DistillLossConfig::TeacherIntervention()
+                                                    : DistillLossConfig::TernaryBert();
+  if (kind == TaskKind::kRegression) c.pred = PredLoss::kMse;
+  return c;
+}
+
+class Run {
+ public:
+  Run(ir::Graph& graph, const TrainData& data, const TrainerOptions& o) : graph_(graph), data_(data), o_(o) {}
+
+  Expected<TrainResult> Go() {
+    QC_RETURN_IF_ERROR(Check());
+    SetTorchThreads(o_.threads);
+    const bool distill = o_.mode != DistillMode::kNone;
+    losses_ = o_.losses.value_or(DefaultLosses(o_.mode, data_.kind));
+    QC_ASSIGN_OR_RETURN(student_, TorchModel::Build(graph_));
+    if (distill) {
+      QC_ASSIGN_OR_RETURN(teacher_, TorchModel::Build(graph_));
+      QC_RETURN_IF_ERROR(ApplyQuantRecipe(*student_, o_.quant).status());
+    }
+    if (o_.mode == DistillMode::kTi) {
+      QC_ASSIGN_OR_RETURN(plan_, MakeTwoStepPlan(o_.steps, o_.ti_steps));
+    }
+    if (!data_.eval.empty()) {
+      const TorchModel& reference = distill ? *teacher_ : *student_;
+      QC_ASSIGN_OR_RETURN(result_.teacher_score, EvalOf(reference));
+    }
+    // Resume: the phase follows from the step, so build the right optimizer before loading its state.
+    const std::string last = o_.checkpoint_dir.empty() ? "" : o_.checkpoint_dir + "/last.pt";
+    if (!last.empty()) std::filesystem::create_directories(o_.checkpoint_dir);
+    if (o_.resume && !last.empty() && std::filesystem::exists(last)) {
+      TrainerState peek;
+      QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, nullptr, &peek));
+      // The saved moments belong to the phase of the last step taken (step 2 starts with a fresh optimizer).
+      MakeOptimizer(PhaseOf(peek.step > 0 ? peek.step - 1 : 0));
+      QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, optimizer_.get(), &state_));
+    } else {
+      MakeOptimizer(1);
+    }
+    scheduler_ = std::make_unique<TiScheduler>(o_.ti_schedule, plan_.step1 > 0 ? plan_.step1 : 1, o_.ti_seed);
+    for (int64_t s = 0; s < state_.step; ++s) scheduler_->ModeAt(s);  // replay the stochastic draws
+    const int64_t batches_per_epoch =
+        (static_cast<int64_t>(data_.train.size()) + o_.batch_size - 1) / o_.batch_size;
+    const auto start = std::chrono::steady_clock::now();
+    int64_t steps_here = 0;
+    while (state_.step < o_.steps) {
+      if (o_.stop_after >= 0 && steps_here >= o_.stop_after) break;
+      const int phase = PhaseOf(state_.step);
+      if (phase == 2 && optimizer_phase_ == 1) MakeOptimizer(2);
+      const int64_t epoch = state_.step / batches_per_epoch;
+      if (epoch != cached_epoch_) {
+        batches_ = MakeBatches(data_.train, static_cast<size_t>(o_.batch_size), o_.seed, epoch, o_.bucketing);
+        cached_epoch_ = epoch;
+      }
+      const PaddedBatch batch =
+          PadBatch(data_.train, batches_[static_cast<size_t>(state_.step % batches_per_epoch)], data_.pad_id,
+                   data_.pad_type_id);
+      const TiMode mode = phase == 1 && o_.mode == DistillMode::kTi ? scheduler_->ModeAt(state_.step) : TiMode::kNone;
+      Progress p;
+      p.lr = optimizer_->CurrentLr();
+      QC_ASSIGN_OR_RETURN(double loss, Step(batch, mode));
+      ++state_.step;
+      ++steps_here;
+      result_.step_losses.push_back(loss);
+      state_.loss_since_eval += loss;
+      ++state_.steps_since_eval;
+      p.step = state_.step;
+      p.total = o_.steps;
+      p.phase = phase;
+      p.loss = loss;
+      p.ti_mode = mode;
+      const bool eval_now = !data_.eval.empty() && ((o_.eval_every > 0 && state_.step % o_.eval_every == 0) ||
+                                                     state_.step == o_.steps);
+      if (eval_now) {
+        QC_ASSIGN_OR_RETURN(double score, EvalOf(*student_));
+        state_.curve.push_back(
+            EvalPoint{state_.step, score, state_.loss_since_eval / static_cast<double>(state_.steps_since_eval)});
+        state_.loss_since_eval = 0.0;
+        state_.steps_since_eval = 0;
+        p.evaluated = true;
+        p.eval_score = score;
+        p.teacher_score = result_.teacher_score;
+        if (state_.best_step < 0 || score > state_.best_score) {
+          state_.best_score = score;
+          state_.best_step = state_.step;
+          if (!o_.checkpoint_dir.empty()) {
+            QC_RETURN_IF_ERROR(SaveCheckpoint(o_.checkpoint_dir + "/best.pt", *student_, nullptr, state_));
+          }
+        }
+      }
+      if (!last.empty() && (eval_now || state_.step == o_.steps ||
+                            (o_.stop_after >= 0 && steps_here == o_.stop_after))) {
+        QC_RETURN_IF_ERROR(SaveCheckpoint(last, *student_, optimizer_.get(), state_));
+      }
+      if (o_.progress) o_.progress(p);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result_.seconds_per_step = steps_here > 0 ? seconds / static_cast<double>(steps_here) : 0.0;
+    result_.curve = state_.curve;
+    result_.best_score = state_.best_score;
+    result_.best_step = state_.best_step;
+    result_.last_score = state_.curve.empty() ? 0.0 : state_.curve.back().score;
+    result_.steps_done = state_.step;
+    if (state_.step == o_.steps) {
+      QC_RETURN_IF_ERROR(WriteBackWeights(*student_, graph_));
+      if (distill) QC_RETURN_IF_ERROR(AnnotateQuantization(*student_, o_.quant, graph_));
+    }
+    return result_;
+  }
+
+ private:
+  Status Check() const {
+    if (o_.steps <= 0 || o_.batch_size <= 0) return InvalidArgument("trainer: steps and batch_size must be > 0");
+    if (data_.train.empty()) return InvalidArgument("trainer: no training examples");
+    if (o_.mode == DistillMode::kNone && data_.kind == TaskKind::kClassification) {
+      for (const EncodedExample& e : data_.train) {
+        if (e.label < 0) return InvalidArgument("trainer: float fine-tuning needs labels");
+      }
+    }
+    return Status::Ok();
+  }
+
+  int PhaseOf(int64_t step) const { return (o_.mode == DistillMode::kTi && step >= plan_.step1) ? 2 : 1; }
+
+  void MakeOptimizer(int phase) {
+    BertAdamOptions opt = o_.optimizer;
+    if (o_.mode == DistillMode::kTi) {
+      opt.t_total = phase == 1 ? plan_.step1 : plan_.step2;
+    } else {
+      opt.t_total = o_.steps;
+    }
+    optimizer_ = std::make_unique<BertAdam>(student_->parameters(), opt);
+    optimizer_phase_ = phase;
+  }
+
+  Expected<double> EvalOf(const TorchModel& model) const {
+    return Evaluate(model, data_.eval, data_.kind, o_.metric, o_.eval_batch_size, data_.pad_id, data_.pad_type_id,
+                    o_.logits_output);
+  }
+
+  Expected<double> Step(const PaddedBatch& batch, TiMode mode) {
+    double loss_value = 0.0;
+    Status s = RunTorchGuarded("training step " + std::to_string(state_.step), [&]() -> Status {
+      QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(*student_, batch));
+      const torch::Tensor mask = BatchMask(batch);
+      torch::Tensor loss;
+      if (o_.mode == DistillMode::kNone) {
+        QC_ASSIGN_OR_RETURN(ForwardResult r, student_->Forward(inputs));
+        torch::Tensor logits = o_.logits_output.empty() ? r.outputs.at(0) : r.Output(o_.logits_output);
+        loss = TaskLoss(logits, BatchLabels(batch, data_.kind), data_.kind == TaskKind::kRegression);
+      } else {
+        ForwardOptions teacher_options;
+        teacher_options.taps = losses_.RequiredTaps() | TiTeacherTaps(mode);
+        ForwardResult teacher;
+        {
+          torch::NoGradGuard no_grad;
+          QC_ASSIGN_OR_RETURN(teacher, teacher_->Forward(inputs, teacher_options));
+        }
+        ForwardOptions student_options;
+        student_options.taps = losses_.RequiredTaps();
+        QC_ASSIGN_OR_RETURN(student_options.interventions, BuildInterventions(mode, teacher.taps));
+        QC_ASSIGN_OR_RETURN(ForwardResult student, student_->Forward(inputs, student_options));
+        QC_ASSIGN_OR_RETURN(LossTerms terms, DistillLoss(student, teacher, mask, losses_, o_.logits_output));
+        loss = terms.total;
+      }
+      loss.backward();
+      optimizer_->Step();
+      optimizer_->ZeroGrad();
+      loss_value = loss.item<double>();
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.WithContext("training step " + std::to_string(state_.step));
+    return loss_value;
+  }
+
+  ir::Graph& graph_;
+  const TrainData& data_;
+  const TrainerOptions& o_;
+  DistillLossConfig losses_;
+  std::unique_ptr<TorchModel> student_, teacher_;
+  std::unique_ptr<BertAdam> optimizer_;
+  int optimizer_phase_ = 1;
+  TwoStepPlan plan_;
+  std::unique_ptr<TiScheduler> scheduler_;
+  TrainerState state_;
+  TrainResult result_;
+  int64_t cached_epoch_ = -1;
+  std::vector<std::vector<size_t>> batches_;
+};
+
+}  // namespace
+
+Expected<TrainResult> Train(ir::Graph& graph, const TrainData& data, const TrainerOptions& options) {
+  Expected<TrainResult> result = InvalidArgument("");
+  Status s = RunTorchGuarded("training", [&]() -> Status {
+    result = Run(graph, data, options).Go();
+    return result.ok() ? Status::Ok() : result.status();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+}  // namespace qc::qat

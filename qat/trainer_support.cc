@@ -1,0 +1,122 @@
+// Batch tensors, evaluation and checkpoints for the trainer (qat/trainer_support.h).
+#include "qat/trainer_support.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "qat/torch_guard.h"
+
+namespace qc::qat {
+
+torch::Tensor BatchMask(const PaddedBatch& b) {
+  return torch::tensor(b.mask, torch::kLong).reshape({b.batch, b.length});
+}
+
+Expected<std::map<std::string, torch::Tensor>> BatchInputs(const TorchModel& model, const PaddedBatch& b) {
+  std::map<std::string, torch::Tensor> inputs;
+  for (const std::string& name : model.input_names()) {
+    const std::vector<int64_t>* src = name == "input_ids"        ? &b.ids
+                                      : name == "attention_mask" ? &b.mask
+                                      : name == "token_type_ids" ? &b.type_ids
+                                                                 : nullptr;
+    if (src == nullptr) {
+      return Unsupported("trainer: graph input '" + name +
+                         "' is not a text input (input_ids, attention_mask, token_type_ids)");
+    }
+    inputs[name] = torch::tensor(*src, torch::kLong).reshape({b.batch, b.length});
+  }
+  return inputs;
+}
+
+torch::Tensor BatchLabels(const PaddedBatch& b, TaskKind kind) {
+  torch::Tensor t = torch::tensor(b.labels, torch::kDouble);
+  return kind == TaskKind::kRegression ? t.to(torch::kFloat) : t.to(torch::kLong);
+}
+
+Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExample>& data, TaskKind kind,
+                          MetricKind metric, int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
+                          const std::string& logits_output) {
+  std::vector<double> outputs, targets;
+  std::vector<int> predictions;
+  Status s = RunTorchGuarded("evaluation", [&]() -> Status {
+    torch::NoGradGuard no_grad;
+    for (const auto& rows : SequentialBatches(data.size(), static_cast<size_t>(batch_size))) {
+      const PaddedBatch b = PadBatch(data, rows, pad_id, pad_type_id);
+      QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(model, b));
+      QC_ASSIGN_OR_RETURN(ForwardResult r, model.Forward(inputs));
+      torch::Tensor logits = logits_output.empty() ? r.outputs.at(0) : r.Output(logits_output);
+      if (!logits.defined()) return NotFound("evaluation: no output '" + logits_output + "'");
+      logits = logits.reshape({b.batch, -1});
+      const torch::Tensor pred = logits.argmax(-1);
+      for (int64_t i = 0; i < b.batch; ++i) {
+        outputs.push_back(logits[i][0].item<double>());
+        predictions.push_back(static_cast<int>(pred[i].item<int64_t>()));
+        targets.push_back(b.labels[static_cast<size_t>(i)]);
+      }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  (void)kind;
+  return ComputeMetric(metric, outputs, targets, predictions);
+}
+
+Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
+                      const TrainerState& state) {
+  return RunTorchGuarded("saving checkpoint " + path, [&]() -> Status {
+    torch::serialize::OutputArchive archive;
+    const auto params = model.parameters();
+    const auto& info = model.parameter_info();
+    for (size_t i = 0; i < params.size(); ++i) archive.write("param." + info[i].torch_name, params[i].detach());
+    if (optimizer != nullptr) optimizer->Save(archive, "optimizer");
+    archive.write("state.step", torch::tensor({state.step, state.best_step, state.steps_since_eval}, torch::kLong));
+    archive.write("state.best_score", torch::tensor({state.best_score, state.loss_since_eval}, torch::kDouble));
+    std::vector<double> curve;
+    for (const EvalPoint& p : state.curve) curve.insert(curve.end(), {static_cast<double>(p.step), p.score, p.loss});
+    archive.write("state.curve", torch::tensor(curve, torch::kDouble));
+    const std::string tmp = path + ".tmp";
+    archive.save_to(tmp);
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return Internal("checkpoint " + path + ": rename failed: " + ec.message());
+    return Status::Ok();
+  });
+}
+
+Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state) {
+  return RunTorchGuarded("loading checkpoint " + path, [&]() -> Status {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::NoGradGuard no_grad;
+    auto params = model.parameters();
+    const auto& info = model.parameter_info();
+    for (size_t i = 0; i < params.size(); ++i) {
+      torch::Tensor t;
+      archive.read("param." + info[i].torch_name, t);
+      if (t.sizes() != params[i].sizes()) {
+        return InvalidArgument("checkpoint " + path + ": parameter '" + info[i].ir_name + "' has another shape");
+      }
+      params[i].copy_(t);
+    }
+    if (optimizer != nullptr) QC_RETURN_IF_ERROR(optimizer->Load(archive, "optimizer"));
+    if (state != nullptr) {
+      torch::Tensor step, best, curve;
+      archive.read("state.step", step);
+      archive.read("state.best_score", best);
+      archive.read("state.curve", curve);
+      state->step = step[0].item<int64_t>();
+      state->best_step = step[1].item<int64_t>();
+      state->best_score = best[0].item<double>();
+      state->steps_since_eval = step[2].item<int64_t>();
+      state->loss_since_eval = best[1].item<double>();
+      state->curve.clear();
+      const double* c = curve.data_ptr<double>();
+      for (int64_t i = 0; i + 2 < curve.numel(); i += 3) {
+        state->curve.push_back(EvalPoint{static_cast<int64_t>(c[i]), c[i + 1], c[i + 2]});
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace qc::qat

@@ -1,0 +1,34 @@
+// qat/trainer_support.h: internal pieces of qat/trainer.cc — batch tensors and checkpoint files.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "qat/trainer.h"
+
+namespace qc::qat {
+
+/// The forward inputs of a padded batch for the model's graph inputs (input_ids, attention_mask, token_type_ids;
+/// others are an error), and the labels tensor.
+Expected<std::map<std::string, torch::Tensor>> BatchInputs(const TorchModel& model, const PaddedBatch& batch);
+torch::Tensor BatchLabels(const PaddedBatch& batch, TaskKind kind);
+torch::Tensor BatchMask(const PaddedBatch& batch);
+
+/// Training state beyond the parameters and optimizers.
+struct TrainerState {
+  int64_t step = 0;
+  double best_score = 0.0;
+  int64_t best_step = -1;
+  std::vector<EvalPoint> curve;
+  double loss_since_eval = 0.0;  ///< running sum for the next EvalPoint::loss
+  int64_t steps_since_eval = 0;
+};
+
+/// Writes parameters, the optimizer (may be null) and the state to `path` (atomically: temp file + rename).
+Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
+                      const TrainerState& state);
+/// Loads what SaveCheckpoint wrote; `optimizer` may be null (not restored).
+Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state);
+
+}  // namespace qc::qat

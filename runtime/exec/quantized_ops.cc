@@ -1,0 +1,179 @@
+#include "exec/quantized_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "configs/t2_gemm_config.h"
+#include "exec/executor.h"
+#include "format/qm_quant_rules.h"
+#include "ops/elementwise.h"
+#include "ops/qattention.h"
+#include "quant/act_quant.h"
+#include "quant/t2_pack.h"
+#include "quant/twn.h"
+
+namespace qc::exec {
+namespace {
+
+std::string DimsText(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// Quantizes x [m, k] into scratch (rows of q_cols int8, zero past k) per the op's activation attributes.
+Status QuantizeInput(const PlannedOp& op, const float* x, size_t m, size_t k, size_t q_cols, QuantScratch& s) {
+  s.q.resize(m * q_cols);
+  s.scale.resize(m);
+  s.dequant.resize(m);
+  s.row_sum.resize(m);
+  const float clip = op.attrs.act_clip > 0 ? static_cast<float>(op.attrs.act_clip) : kActNoClip;
+  const auto granularity = static_cast<qm::QmActGranularity>(op.attrs.act_granularity);
+  if (granularity != qm::QmActGranularity::kStatic) {
+    ActQuantParams params;
+    params.granularity = granularity == qm::QmActGranularity::kPerTensor ? ActGranularity::kPerTensor
+                                                                          : ActGranularity::kPerToken;
+    params.clip = clip;
+    const ActQuantOutput out{s.q.data(), q_cols, q_cols, s.scale.data(), s.dequant.data(), s.row_sum.data()};
+    return QuantizeActivations(x, m, k, k, params, out).WithContext(op.description);
+  }
+  // Static: the scale comes from the exported amax; values beyond it (or beyond a smaller act_clip) saturate.
+  const auto amax = static_cast<float>(op.attrs.act_amax);
+  const ActScale sc = ActScaleFromAbsMax(amax);
+  const float static_clip = std::min(clip, amax);
+  for (size_t r = 0; r < m; ++r) {
+    const float* row = x + r * k;
+    bool has_nan = false;
+    ActAbsMax(row, k, static_clip, &has_nan);
+    if (has_nan) return InvalidArgument(op.description + ": input row " + std::to_string(r) + " holds NaN");
+    s.scale[r] = sc.scale;
+    s.dequant[r] = sc.dequant;
+    s.row_sum[r] = QuantizeActivationRow(row, k, static_clip, sc.scale, s.q.data() + r * q_cols, q_cols);
+  }
+  return Status::Ok();
+}
+
+// The value of element i of a dense T2 / I4 / I8 table.
+inline float CodeValue(qm::DType dtype, const uint8_t* bytes, size_t i) {
+  switch (dtype) {
+    case qm::DType::T2:
+      return static_cast<float>(static_cast<int>((bytes[i / 4] >> (2 * (i % 4))) & 3u) - 1);
+    case qm::DType::I4: {
+      const unsigned nibble = (bytes[i / 2] >> (4 * (i % 2))) & 0xFu;
+      return static_cast<float>(static_cast<int>(nibble ^ 8u) - 8);  // two's complement 4-bit
+    }
+    default:
+      return static_cast<float>(static_cast<int8_t>(bytes[i]));
+  }
+}
+
+}  // namespace
+
+Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& weight, const RtTensor& w_scale,
+                  const RtTensor* bias, QuantScratch& scratch, RtTensor* out) {
+  const auto k = static_cast<size_t>(op.attrs.in_features);
+  const auto n = static_cast<size_t>(op.attrs.out_features);
+  if (!x.is_float() || x.dims.empty() || x.dims.back() != op.attrs.in_features) {
+    return InvalidArgument(op.description + ": input " + DimsText(x.dims) + " does not end in in_features " +
+                           std::to_string(k));
+  }
+  const size_t m = static_cast<size_t>(x.count()) / k;
+  out->type = ValueType::kF32;
+  out->dims = x.dims;
+  out->dims.back() = op.attrs.out_features;
+  out->f.resize(m * n);
+  if (m == 0) return Status::Ok();
+  if (op.attrs.weight_format != static_cast<int64_t>(qm::QmWeightFormat::kT2R4K128)) {
+    return Unsupported(op.description + ": weight_format " + std::to_string(op.attrs.weight_format) +
+                       " is not executed by this runtime build");
+  }
+  const size_t q_cols = T2PaddedK(k);
+  QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
+  T2GemmArgs a;
+  a.w = static_cast<const uint8_t*>(weight.data);
+  a.alpha = w_scale.fdata();
+  a.alpha_per_row = w_scale.count() != 1;
+  a.q = scratch.q.data();
+  a.q_stride = q_cols;
+  a.q_sum = scratch.row_sum.data();
+  a.q_dequant = scratch.dequant.data();
+  a.bias = bias != nullptr ? bias->fdata() : nullptr;
+  a.y = out->f.data();
+  a.y_stride = n;
+  a.m = m;
+  a.n = n;
+  a.k = k;
+  GetT2GemmKernel().fn(a, 0, m, 0, n);
+  const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
+  if (epilogue == qm::QmEpilogue::kGeluErf) GeluErf(out->f.data(), m * n, out->f.data());
+  if (epilogue == qm::QmEpilogue::kGeluTanh) GeluTanh(out->f.data(), m * n, out->f.data());
+  return Status::Ok();
+}
+
+Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef& table, const RtTensor& scale,
+                     RtTensor* out) {
+  if (ids.is_float()) return InvalidArgument(op.description + ": ids must be integers");
+  const int64_t rows = table.dims[0];
+  const auto dim = static_cast<size_t>(table.dims[1]);
+  const auto count = static_cast<size_t>(ids.count());
+  out->type = ValueType::kF32;
+  out->dims = ids.dims;
+  out->dims.push_back(table.dims[1]);
+  out->f.resize(count * dim);
+  const int64_t* id = ids.idata();
+  for (size_t i = 0; i < count; ++i) {
+    if (id[i] < 0 || id[i] >= rows) {
+      return OutOfRange(op.description + ": id " + std::to_string(id[i]) + " at position " + std::to_string(i) +
+                        " is outside [0, " + std::to_string(rows) + ")");
+    }
+  }
+  const auto* bytes = static_cast<const uint8_t*>(table.data);
+  const float* alpha = scale.fdata();
+  for (size_t i = 0; i < count; ++i) {
+    const auto v = static_cast<size_t>(id[i]);
+    float* y = out->f.data() + i * dim;
+    for (size_t e = 0; e < dim; ++e) y[e] = alpha[v] * CodeValue(table.dtype, bytes, v * dim + e);
+  }
+  return Status::Ok();
+}
+
+Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
+                     const RtTensor* mask, QuantScratch& scratch, RtTensor* out) {
+  for (const RtTensor* t : {&q, &k, &v}) {
+    if (!t->is_float() || t->dims.size() != 3) {
+      return InvalidArgument(op.description + ": q, k and v must be float [batch, sequence, hidden], got " +
+                             DimsText(t->dims));
+    }
+  }
+  if (k.dims != q.dims || v.dims != q.dims) {
+    return InvalidArgument(op.description + ": q, k and v must have one shape; got " + DimsText(q.dims) + ", " +
+                           DimsText(k.dims) + ", " + DimsText(v.dims));
+  }
+  if (mask != nullptr && (mask->dims.size() != 2 || mask->dims[0] != q.dims[0] || mask->dims[1] != q.dims[1])) {
+    return InvalidArgument(op.description + ": attention mask " + DimsText(mask->dims) +
+                           " does not match [batch, sequence] of " + DimsText(q.dims));
+  }
+  QAttentionParams p;
+  p.batch = static_cast<size_t>(q.dims[0]);
+  p.seq = static_cast<size_t>(q.dims[1]);
+  p.hidden = static_cast<size_t>(q.dims[2]);
+  p.num_heads = static_cast<size_t>(op.attrs.num_heads);
+  p.scale = static_cast<float>(op.attrs.scale);
+  // As the float Attention op: a mask_fill below the float range means "the most negative float".
+  p.mask_fill = static_cast<float>(std::max<double>(op.attrs.mask_fill, std::numeric_limits<float>::lowest()));
+  p.act_clip = static_cast<float>(op.attrs.act_clip);
+  out->type = ValueType::kF32;
+  out->dims = q.dims;
+  out->f.resize(static_cast<size_t>(q.count()));
+  if (p.batch == 0 || p.seq == 0) return Status::Ok();
+  QC_RETURN_IF_ERROR(ValidateQAttention(p).WithContext(op.description));
+  scratch.attention.resize(QAttentionScratchBytes(p));
+  TokenMask token_mask = TokenMask::None();
+  if (mask != nullptr) token_mask = mask->is_float() ? TokenMask::Float(mask->fdata()) : TokenMask::Int64(mask->idata());
+  return QAttentionForward(p, q.fdata(), k.fdata(), v.fdata(), token_mask, out->f.data(), scratch.attention.data())
+      .WithContext(op.description);
+}
+
+}  // namespace qc::exec

@@ -1,0 +1,50 @@
+// exec/quantized_ops.h: execution of the quantized ops (QLinear, QEmbedding) for the executor.
+//
+// Overview
+//   The arithmetic is docs/quantization.md "Quantized ops", bit for bit:
+//   * QLinear: the [M, K] input rows are quantized to int8 (quant/act_quant.h) per the op's act_granularity
+//     (per_token, per_tensor, or static with the exported act_amax), clipped by act_clip when set, into a zero-padded
+//     int8 buffer; the packed weights are multiplied by the kernel configs/t2_gemm_config.h selects (exact int32,
+//     then T2Output's fma epilogue with w_scale, the row dequant and the bias); then the GELU epilogue, if any, with
+//     the same scalar functions the float Gelu op uses (ops/elementwise.h).
+//   * QEmbedding: out = scale[id] · w(code), one float multiply per element (TwnDequantize for T2).
+//   * QAttention: ops/qattention.h QAttentionForward (int8 Q·Kᵀ and P·V, float softmax).
+//   The int8 rows, scales and row sums live in a QuantScratch the executor keeps, so steady-state runs reuse them.
+//
+// Usage
+//   exec::QuantScratch scratch;                 // one per executor
+//   QC_RETURN_IF_ERROR(exec::RunQLinear(op, x, weight, w_scale, bias, scratch, &out));
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "exec/plan.h"
+#include "qcompress/status.h"
+
+namespace qc::exec {
+
+struct RtTensor;  // exec/executor.h
+
+/// Buffers reused across runs: int8 activation rows (padded to the kernel's K block), their scales, row sums.
+struct QuantScratch {
+  std::vector<int8_t> q;
+  std::vector<float> scale;
+  std::vector<float> dequant;
+  std::vector<int32_t> row_sum;
+  std::vector<unsigned char> attention;  ///< QAttentionScratchBytes
+};
+
+/// y = QLinear(x) into `out` (dims x.dims with the last replaced by N). `bias` may be null.
+Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& weight, const RtTensor& w_scale,
+                  const RtTensor* bias, QuantScratch& scratch, RtTensor* out);
+
+/// out[..., e] = scale[id] · w(table[id, e]); an id outside [0, V) is kOutOfRange naming the op and the position.
+Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef& table, const RtTensor& scale,
+                     RtTensor* out);
+
+/// out = QAttention(q, k, v, mask) with q, k, v [B, S, H] of one shape; `mask` null or [B, S].
+Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
+                     const RtTensor* mask, QuantScratch& scratch, RtTensor* out);
+
+}  // namespace qc::exec

@@ -1,0 +1,281 @@
+// The training loop (qat/trainer.h): float fine-tuning then KD-QAT and two-step TI on a real SST-2 subset, whole-run
+// determinism, exact resume, write-back and annotations.
+// clang-format off
+#include <torch/torch.h>  // before doctest: c10 defines CHECK
+#include <doctest/doctest.h>
+// clang-format on
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <cmath>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+
+#include "importers/hf/hf_importer.h"
+#include "qat/classifier_head.h"
+#include "qat/trainer.h"
+#include "tests/qat/synthetic_encoder.h"
+#include "tests/support/test_paths.h"
+
+namespace {
+
+std::filesystem::path Shared(const std::string& relative) { return qc::test::SharedDir() / "data" / relative; }
+
+qc::ir::Graph TinyClassifier() {
+  qc::qat::test::SyntheticEncoderSpec spec;
+  spec.vocab = 30522;
+  spec.labels = 2;
+  spec.hidden = 32;
+  spec.ffn = 64;
+  spec.max_positions = 64;
+  return qc::qat::test::BuildSyntheticEncoder(spec).value();
+}
+
+// 200 SST-2 training rows and 100 dev rows, tokenized with the bert-base-uncased vocabulary, length <= 32.
+const qc::qat::TrainData& Sst2() {
+  static const qc::qat::TrainData data = [] {
+    std::ifstream in(Shared("bert-base-uncased/vocab.txt"), std::ios::binary);
+    const std::string vocab((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto tok = qc::WordPieceTokenizer::FromVocabText(vocab).value();
+    qc::qat::DatasetOptions o;
+    o.max_examples = 200;
+    auto train = qc::qat::ReadGlueTsv(Shared("glue/SST-2/train.tsv").string(), o).value();
+    o.max_examples = 100;
+    auto dev = qc::qat::ReadGlueTsv(Shared("glue/SST-2/dev.tsv").string(), o).value();
+    qc::qat::TrainData d;
+    d.train = qc::qat::EncodeDataset(tok, train, 32).value();
+    d.eval = qc::qat::EncodeDataset(tok, dev, 32).value();
+    return d;
+  }();
+  return data;
+}
+
+bool SameConstants(const qc::ir::Graph& a, const qc::ir::Graph& b) {
+  if (a.num_values() != b.num_values()) return false;
+  for (size_t i = 0; i < a.num_values(); ++i) {
+    const auto& ca = a.value(static_cast<qc::ir::ValueId>(i)).constant;
+    const auto& cb = b.value(static_cast<qc::ir::ValueId>(i)).constant;
+    if (static_cast<bool>(ca) != static_cast<bool>(cb)) return false;
+    if (ca && (ca->byte_size() != cb->byte_size() ||
+               std::memcmp(ca->raw_data(), cb->raw_data(), ca->byte_size()) != 0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+double Mean(const std::vector<double>& v, size_t from, size_t to) {
+  return std::accumulate(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to),
+                         0.0) / static_cast<double>(to - from);
+}
+
+}  // namespace
+
+TEST_CASE("SST-2 subset: float fine-tuning makes a teacher, KD-QAT and two-step TI improve their loss") {
+  REQUIRE_MESSAGE(std::filesystem::exists(Shared("glue/SST-2/train.tsv")), "shared GLUE data missing");
+  const qc::qat::TrainData& data = Sst2();
+  REQUIRE(data.train.size() == 200);
+  qc::ir::Graph graph = TinyClassifier();
+  qc::qat::TrainerOptions ft;
+  ft.mode = qc::qat::DistillMode::kNone;
+  ft.steps = 40;
+  ft.batch_size = 16;
+  ft.optimizer.lr = 2e-3;
+  ft.eval_every = 20;
+  int calls = 0;
+  int evals = 0;
+  ft.progress = [&](const qc::qat::Progress& p) {
+    ++calls;
+    CHECK(p.total == 40);
+    CHECK(p.step == calls);
+    if (p.evaluated) {
+      ++evals;
+      CHECK(p.step % 20 == 0);
+      CHECK(p.teacher_score > 0.0);
+    }
+  };
+  auto teacher = qc::qat::Train(graph, data, ft);
+  REQUIRE_MESSAGE(teacher.ok(), teacher.status().ToString());
+  CHECK(calls == 40);
+  CHECK(evals == 2);
+  CHECK(teacher->curve.size() == 2);
+  CHECK(Mean(teacher->step_losses, 30, 40) < Mean(teacher->step_losses, 0, 10));
+  MESSAGE("fine-tune: dev accuracy " << teacher->teacher_score << " -> " << teacher->last_score << ", "
+                                     << teacher->seconds_per_step * 1e3 << " ms/step");
+  for (const qc::ir::Node& n : graph.nodes()) CHECK_FALSE(n.quant.has_value());  // float: no annotations
+
+  for (qc::qat::DistillMode mode : {qc::qat::DistillMode::kKd, qc::qat::DistillMode::kTi}) {
+    qc::ir::Graph student = graph;
+    qc::qat::TrainerOptions o;
+    o.mode = mode;
+    o.steps = 30;
+    o.ti_steps = 12;
+    o.batch_size = 16;
+    o.optimizer.lr = 1e-3;
+    o.eval_every = 10;
+    auto r = qc::qat::Train(student, data, o);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(r->teacher_score == doctest::Approx(teacher->last_score));  // the fine-tuned graph is the teacher
+    CHECK(r->curve.size() == 3);
+    // TI: step 2 restarts the warmup, so compare within each phase's end against the start of step 2.
+    const size_t from = mode == qc::qat::DistillMode::kTi ? 12 : 0;
+    CHECK(Mean(r->step_losses, 25, 30) < Mean(r->step_losses, from, from + 5));
+    MESSAGE(qc::qat::DistillModeName(mode) << ": loss " << Mean(r->step_losses, 0, 5) << " -> "
+                                          << Mean(r->step_losses, 25, 30) << ", dev " << r->last_score << " (teacher "
+                                          << r->teacher_score << "), " << r->seconds_per_step * 1e3 << " ms/step");
+    int annotated = 0;
+    for (const qc::ir::Node& n : student.nodes()) annotated += n.quant.has_value();
+    CHECK(annotated == 13 + 1 + 2);  // Linears but the classifier, word embedding, 2 attentions
+    CHECK_FALSE(SameConstants(student, graph));  // trained weights written back
+  }
+}
+
+TEST_CASE("whole runs are deterministic and resume exactly (TI two-step, across the phase boundary)") {
+  REQUIRE_MESSAGE(std::filesystem::exists(Shared("glue/SST-2/train.tsv")), "shared GLUE data missing");
+  const qc::qat::TrainData& data = Sst2();
+  const qc::ir::Graph start = TinyClassifier();
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kTi;
+  o.ti_schedule = qc::qat::TiSchedule::kStochastic;
+  o.steps = 8;
+  o.ti_steps = 4;
+  o.batch_size = 16;
+  o.optimizer.lr = 1e-3;
+  o.eval_every = 3;
+  qc::ir::Graph a = start, b = start;
+  auto ra = qc::qat::Train(a, data, o);
+  auto rb = qc::qat::Train(b, data, o);
+  REQUIRE((ra.ok() && rb.ok()));
+  CHECK(ra->step_losses == rb->step_losses);
+  CHECK(SameConstants(a, b));
+
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_resume_test";
+  std::filesystem::remove_all(dir);
+  o.checkpoint_dir = dir.string();
+  o.resume = true;
+  qc::ir::Graph c = start;
+  std::vector<double> losses;
+  for (int64_t stop : {2, 2, 3}) {  // stops at steps 2, 4 (the phase boundary) and runs to 8 in the third call
+    o.stop_after = stop == 3 ? -1 : stop;
+    auto rc = qc::qat::Train(c, data, o);
+    REQUIRE_MESSAGE(rc.ok(), rc.status().ToString());
+    losses.insert(losses.end(), rc->step_losses.begin(), rc->step_losses.end());
+    if (stop == 3) {
+      REQUIRE(rc->curve.size() == ra->curve.size());
+      for (size_t i = 0; i < rc->curve.size(); ++i) {
+        CHECK(rc->curve[i].step == ra->curve[i].step);
+        CHECK(rc->curve[i].score == ra->curve[i].score);
+        CHECK(rc->curve[i].loss == ra->curve[i].loss);
+      }
+      CHECK(rc->best_score == ra->best_score);
+      CHECK(rc->best_step == ra->best_step);
+    }
+  }
+  CHECK(losses == ra->step_losses);
+  CHECK(SameConstants(c, a));
+  CHECK(std::filesystem::exists(dir / "best.pt"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("trainer errors are Status values") {
+  qc::ir::Graph g = TinyClassifier();
+  qc::qat::TrainData empty;
+  CHECK_FALSE(qc::qat::Train(g, empty, {}).ok());
+  qc::qat::TrainData bad;
+  bad.train.push_back({{101, 40000, 102}, {0, 0, 0}, 1.0});  // id outside the vocabulary
+  qc::qat::TrainerOptions o;
+  o.steps = 1;
+  auto r = qc::qat::Train(g, bad, o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("training step 0") != std::string::npos);
+  o.mode = qc::qat::DistillMode::kTi;
+  o.ti_steps = 5;
+  bad.train[0].ids[1] = 5;
+  CHECK_FALSE(qc::qat::Train(g, bad, o).ok());  // ti_steps >= steps
+}
+
+namespace {
+
+// Seconds per optimizer step of a KD-QAT run (teacher forward + fake-quant student forward/backward + BertAdam) on
+// random ids of full length, 2 threads.
+double StepSeconds(const qc::qat::test::SyntheticEncoderSpec& spec, int64_t batch, int64_t length, int64_t steps) {
+  qc::ir::Graph g = qc::qat::test::BuildSyntheticEncoder(spec).value();
+  qc::qat::TrainData data;
+  std::mt19937 rng(3);
+  for (int64_t i = 0; i < batch * 2; ++i) {
+    qc::qat::EncodedExample e;
+    for (int64_t t = 0; t < length; ++t) e.ids.push_back(static_cast<int64_t>(rng() % spec.vocab));
+    e.type_ids.assign(static_cast<size_t>(length), 0);
+    e.label = static_cast<double>(i % 2);
+    data.train.push_back(std::move(e));
+  }
+  qc::qat::TrainerOptions o;
+  o.steps = steps;
+  o.batch_size = batch;
+  o.threads = 2;
+  auto r = qc::qat::Train(g, data, o);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  for (double l : r->step_losses) CHECK(std::isfinite(l));
+  return r->seconds_per_step;
+}
+
+}  // namespace
+
+TEST_CASE("QAT step time (reported, not asserted)") {
+  qc::qat::test::SyntheticEncoderSpec tiny;  // 2 layers, hidden 32, 2 heads, FFN 64, vocab 100
+  tiny.labels = 2;
+  const double t = StepSeconds(tiny, 32, 64, 4);
+  CHECK(t > 0.0);
+  MESSAGE("KD-QAT step, tiny 2L/32/2h/FFN64, batch 32x64, 2 threads: " << t * 1e3 << " ms");
+  if (std::getenv("QC_QAT_SPEED_4L") != nullptr) {  // ~seconds per step with netlib BLAS: opt-in
+    qc::qat::test::SyntheticEncoderSpec big;
+    big.layers = 4;
+    big.hidden = 256;
+    big.heads = 4;
+    big.ffn = 1024;
+    big.vocab = 30522;
+    big.labels = 2;
+    const double tb = StepSeconds(big, 32, 64, 3);
+    MESSAGE("KD-QAT step, 4L/256/4h/FFN1024 vocab 30522, batch 32x64, 2 threads: " << tb << " s");
+  }
+}
+
+TEST_CASE("a bare encoder import gets a classifier head, its own tokenizer, and fine-tunes into a teacher") {
+  REQUIRE_MESSAGE(std::filesystem::exists(Shared("glue/SST-2/train.tsv")), "shared GLUE data missing");
+  qc::hf::HfImportOptions io;
+  io.output = qc::hf::HfOutput::kLastHiddenState;
+  auto imported = qc::hf::ImportHfDirectory((qc::test::FixturesDir() / "hf" / "bert_tiny").string(), io);
+  REQUIRE_MESSAGE(imported.ok(), imported.status().ToString());
+  qc::ir::Graph graph = std::move(imported->graph);
+  qc::qat::ClassifierHeadOptions head;
+  head.num_labels = 2;
+  REQUIRE(qc::qat::AddClassifierHead(graph, head).ok());
+  CHECK_FALSE(qc::qat::AddClassifierHead(graph, head).ok());  // already has logits
+  REQUIRE(graph.outputs().size() == 1);
+  CHECK(graph.value(graph.outputs()[0]).name == "logits");
+  auto tok = qc::qat::TokenizerFromGraph(graph);  // the importer's tokenizer.* metadata
+  REQUIRE_MESSAGE(tok.ok(), tok.status().ToString());
+  qc::qat::DatasetOptions d;
+  d.max_examples = 200;
+  qc::qat::TrainData data;
+  data.train = qc::qat::EncodeDataset(*tok, qc::qat::ReadGlueTsv(Shared("glue/SST-2/train.tsv").string(), d).value(),
+                                      32).value();
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kNone;
+  o.steps = 24;
+  o.batch_size = 16;
+  o.optimizer.lr = 2e-3;
+  auto ft = qc::qat::Train(graph, data, o);
+  REQUIRE_MESSAGE(ft.ok(), ft.status().ToString());
+  CHECK(Mean(ft->step_losses, 18, 24) < Mean(ft->step_losses, 0, 6));
+  o.mode = qc::qat::DistillMode::kKdQat;
+  o.steps = 6;
+  auto kd = qc::qat::Train(graph, data, o);
+  REQUIRE_MESSAGE(kd.ok(), kd.status().ToString());
+  int annotated = 0;
+  for (const qc::ir::Node& n : graph.nodes()) annotated += n.quant.has_value();
+  CHECK(annotated == 2 * 6 + 1 + 1 + 2);  // bert_tiny: 2 layers; pooler; word embedding; attentions
+}

@@ -1,0 +1,107 @@
+// QAttention end to end against a plain scalar simulation of docs/quantization.md §7.4 written from the formulas
+// (per (token, head) int8 Q, K, V; exact integer Q·Kᵀ; float softmax in j order; P ⊙ dv re-quantized per row; exact
+// integer P·V). Every step is a defined sequence of float32 operations, so the comparison is bit for bit.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "quant_harness.h"
+#include "quant_sim.h"
+
+namespace qc::test {
+namespace {
+
+std::vector<float> SimQAttention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                                 const std::vector<int64_t>* mask, size_t batch, size_t seq, size_t hidden,
+                                 size_t heads, float scale, float mask_fill, float clip) {
+  const size_t dh = hidden / heads;
+  std::vector<float> out(batch * seq * hidden);
+  auto slice = [&](const std::vector<float>& t, size_t b, size_t h) {
+    std::vector<float> s(seq * dh);
+    for (size_t i = 0; i < seq; ++i) {
+      for (size_t c = 0; c < dh; ++c) s[i * dh + c] = t[(b * seq + i) * hidden + h * dh + c];
+    }
+    return SimQuantizeActs(s, seq, dh, SimGranularity::kPerToken, clip, 0);  // per row = per (token, head)
+  };
+  for (size_t b = 0; b < batch; ++b) {
+    for (size_t h = 0; h < heads; ++h) {
+      const SimActs qa = slice(q, b, h), ka = slice(k, b, h), va = slice(v, b, h);
+      for (size_t i = 0; i < seq; ++i) {
+        std::vector<float> score(seq), p(seq);
+        for (size_t j = 0; j < seq; ++j) {
+          int32_t s_int = 0;
+          for (size_t c = 0; c < dh; ++c) s_int += int32_t{qa.q[i * dh + c]} * ka.q[j * dh + c];
+          const float dqk = qa.d[i] * ka.d[j];
+          const float scaled = static_cast<float>(s_int) * dqk;
+          score[j] = scaled * scale;
+          if (mask != nullptr) {
+            const float m = static_cast<float>((*mask)[b * seq + j]);
+            const float add = (1.0f - m) * mask_fill;
+            score[j] = score[j] + add;
+          }
+        }
+        const float mx = *std::max_element(score.begin(), score.end());
+        float sum = 0.0f;
+        for (size_t j = 0; j < seq; ++j) sum += (p[j] = std::exp(score[j] - mx));
+        for (size_t j = 0; j < seq; ++j) {
+          p[j] = p[j] / sum;
+          p[j] = p[j] * va.d[j];
+        }
+        const SimActs pa = SimQuantizeActs(p, 1, seq, SimGranularity::kPerToken, 0, 0);
+        for (size_t c = 0; c < dh; ++c) {
+          int32_t o = 0;
+          for (size_t j = 0; j < seq; ++j) o += int32_t{pa.q[j]} * va.q[j * dh + c];
+          out[(b * seq + i) * hidden + h * dh + c] = static_cast<float>(o) * pa.d[0];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("QAttention matches the scalar simulation bit for bit") {
+  struct Config {
+    size_t batch, seq, hidden, heads;
+    float clip;
+    bool mask;
+  };
+  for (const Config& c : {Config{1, 1, 8, 2, 0, false}, Config{2, 5, 24, 3, 2.5f, true}, Config{1, 17, 64, 2, 0, true},
+                          Config{3, 33, 48, 4, 1.0f, false}}) {
+    CAPTURE(c.seq);
+    CAPTURE(c.hidden);
+    const auto B = static_cast<int64_t>(c.batch), S = static_cast<int64_t>(c.seq), H = static_cast<int64_t>(c.hidden);
+    const size_t n = c.batch * c.seq * c.hidden;
+    const std::vector<float> q = RandomFloats(n, -3, 3, 41), k = RandomFloats(n, -3, 3, 42),
+                             v = RandomFloats(n, -3, 3, 43);
+    std::vector<int64_t> mask(c.batch * c.seq, 1);
+    if (c.seq > 2) mask[c.seq - 1] = 0, mask[1] = 0;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.hidden / c.heads));
+    ir::GraphBuilder b;
+    const auto qi = Must(b.AddInput("q", ir::DType::kF32, {"batch", "sequence", H}));
+    const auto ki = Must(b.AddInput("k", ir::DType::kF32, {"batch", "sequence", H}));
+    const auto vi = Must(b.AddInput("v", ir::DType::kF32, {"batch", "sequence", H}));
+    std::vector<ir::ValueId> inputs = {qi, ki, vi};
+    if (c.mask) inputs.push_back(Must(b.AddInput("mask", ir::DType::kI64, {"batch", "sequence"})));
+    const auto y = Must(b.AddOp(ir::OpType::kQAttention, "attn", inputs,
+                                {{ir::AttrName::kNumHeads, static_cast<int64_t>(c.heads)},
+                                 {ir::AttrName::kScale, static_cast<double>(scale)},
+                                 {ir::AttrName::kActClip, static_cast<double>(c.clip)}}));
+    REQUIRE(b.MarkOutput(y, "y").ok());
+    const ir::Graph graph = Must(std::move(b).Build());
+    std::vector<NamedTensor> feeds = {{"q", HostTensor::Float32({B, S, H}, q)},
+                                      {"k", HostTensor::Float32({B, S, H}, k)},
+                                      {"v", HostTensor::Float32({B, S, H}, v)}};
+    if (c.mask) feeds.push_back({"mask", HostTensor::Int64({B, S}, mask)});
+    const auto out = Must(RunIrGraph(graph, feeds));
+    const std::vector<float> want = SimQAttention(q, k, v, c.mask ? &mask : nullptr, c.batch, c.seq, c.hidden,
+                                                  c.heads, scale, -10000.0f, c.clip);
+    int mismatches = 0;
+    for (size_t i = 0; i < n; ++i) mismatches += out[0].tensor.floats[i] != want[i];
+    CHECK(mismatches == 0);
+  }
+}
+
+}  // namespace qc::test

@@ -1,0 +1,95 @@
+#include "qcompress/calibration.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "exporters/qm/from_ir.h"
+#include "qcompress/runtime.h"
+
+namespace qc::tools {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Removes the temporary model however the calibration ends.
+struct TempFile {
+  fs::path path;
+  ~TempFile() {
+    std::error_code ec;
+    fs::remove(path, ec);
+  }
+};
+
+// The float graph with `values` as extra, named graph outputs; returns their output names.
+Expected<ir::Graph> ObservableGraph(const ir::Graph& source, const std::vector<ir::ValueId>& values,
+                                    std::vector<std::string>* names) {
+  ir::Graph graph = source;
+  for (ir::NodeId n = 0; n < graph.num_nodes(); ++n) graph.mutable_node(n).quant.reset();
+  for (ir::ValueId v : values) {
+    if (graph.IsGraphInput(v) || graph.value(v).constant) {
+      return Unsupported("calibration of " + graph.DescribeValue(v) + ", a graph input or constant, is not supported");
+    }
+    if (graph.value(v).name.empty()) {
+      std::string name = "qc.calibration.%" + std::to_string(v);
+      while (graph.FindValue(name).ok()) name += "_";
+      graph.mutable_value(v).name = name;
+    }
+    names->push_back(graph.value(v).name);
+    if (!graph.IsGraphOutput(v)) graph.mutable_outputs().push_back(v);
+  }
+  return graph;
+}
+
+}  // namespace
+
+Expected<std::vector<float>> RuntimeCalibrationObserver::ObserveAbsMax(const ir::Graph& source,
+                                                                       const std::vector<ir::ValueId>& values) {
+  std::vector<std::string> names;
+  QC_ASSIGN_OR_RETURN(ir::Graph graph, ObservableGraph(source, values, &names));
+  TempFile temp{fs::temp_directory_path() / ("qcompress-calibration-" + std::to_string(getpid()) + ".qm")};
+  qm::ProvenanceSpec provenance;
+  provenance.producer_name = "qcompress-calibration";
+  QC_RETURN_IF_ERROR(ExportQm(graph, provenance, temp.path.string()).WithContext("calibration model"));
+  QC_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(temp.path.string()));
+  if (model->tokenizer() == nullptr) {
+    return Unsupported("--calib takes text, but the model carries no tokenizer (image models are not supported)");
+  }
+  QC_ASSIGN_OR_RETURN(Session session, Session::Create(model));
+  std::vector<int> index(values.size(), -1);
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t o = 0; o < model->outputs().size(); ++o) {
+      if (model->outputs()[o].name == names[i]) index[i] = static_cast<int>(o);
+    }
+    if (index[i] < 0) return Internal("calibration output '" + names[i] + "' is missing from the exported model");
+  }
+  std::ifstream in(text_path_);
+  if (!in) return IoError(text_path_ + ": cannot open the calibration file");
+  std::vector<float> amax(values.size(), 0.0f);
+  samples_ = 0;
+  std::string line;
+  for (size_t line_no = 1; std::getline(in, line); ++line_no) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string text = line.substr(0, line.find('\t'));
+    if (text.empty()) continue;
+    auto outputs = session.RunText({text});
+    if (!outputs.ok()) return outputs.status().WithContext(text_path_ + ":" + std::to_string(line_no));
+    for (size_t i = 0; i < values.size(); ++i) {
+      for (float x : (*outputs)[static_cast<size_t>(index[i])].tensor.floats) {
+        if (std::isnan(x)) {
+          return InvalidArgument(text_path_ + ":" + std::to_string(line_no) + ": the float model produced NaN at '" +
+                                 names[i] + "'");
+        }
+        amax[i] = std::max(amax[i], std::fabs(x));
+      }
+    }
+    ++samples_;
+  }
+  if (in.bad()) return IoError(text_path_ + ": read error");
+  if (samples_ == 0) return InvalidArgument(text_path_ + ": no calibration text (the file has no non-empty line)");
+  return amax;
+}
+
+}  // namespace qc::tools
