@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "configs/gemm_config.h"
+#include "exec/operand_checks.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
@@ -16,12 +17,6 @@ namespace qc::exec {
 namespace {
 
 using qm::OpType;
-
-std::string DimsText(const std::vector<int64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
 
 int64_t Product(const std::vector<int64_t>& dims, size_t begin, size_t end) {
   int64_t n = 1;
@@ -308,24 +303,9 @@ Status Executor::RunOp(const PlannedOp& op) {
         QC_RETURN_IF_ERROR(need_rank(k, 3));
       }
       const RtTensor& q = In(op, 0);
-      if (In(op, 1).dims != q.dims || In(op, 2).dims != q.dims) {
-        return ShapeError(op, "q, k and v must have one shape; got " + DimsText(q.dims) + ", " +
-                                  DimsText(In(op, 1).dims) + ", " + DimsText(In(op, 2).dims));
-      }
-      if (Has(op, 3)) {
-        const RtTensor& m = In(op, 3);
-        if (m.dims.size() != 2 || m.dims[0] != q.dims[0] || m.dims[1] != q.dims[1]) {
-          return ShapeError(op, "attention mask " + DimsText(m.dims) + " does not match [batch, sequence] of " +
-                                    DimsText(q.dims));
-        }
-      }
+      QC_RETURN_IF_ERROR(CheckAttentionShapes(op, q, In(op, 1), In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr));
       AttentionParams p;
-      p.batch = static_cast<size_t>(q.dims[0]);
-      p.seq = static_cast<size_t>(q.dims[1]);
-      p.hidden = static_cast<size_t>(q.dims[2]);
-      p.num_heads = static_cast<size_t>(op.attrs.num_heads);
-      p.scale = static_cast<float>(op.attrs.scale);
-      p.mask_fill = static_cast<float>(std::max<double>(op.attrs.mask_fill, std::numeric_limits<float>::lowest()));
+      FillAttentionParams(op, q.dims, &p);
       out.dims = q.dims;
       out.f.resize(static_cast<size_t>(q.count()));
       std::vector<float> scratch(AttentionScratchFloats(p));

@@ -7,6 +7,7 @@
 
 #include "configs/t2_gemm_config.h"
 #include "exec/executor.h"
+#include "exec/operand_checks.h"
 #include "format/qm_quant_rules.h"
 #include "ops/elementwise.h"
 #include "ops/qattention.h"
@@ -16,12 +17,6 @@
 
 namespace qc::exec {
 namespace {
-
-std::string DimsText(const std::vector<int64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
 
 // Quantizes x [m, k] into scratch (rows of q_cols int8, zero past k) per the op's activation attributes.
 Status QuantizeInput(const PlannedOp& op, const float* x, size_t m, size_t k, size_t q_cols, QuantScratch& s) {
@@ -147,22 +142,9 @@ Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, 
                              DimsText(t->dims));
     }
   }
-  if (k.dims != q.dims || v.dims != q.dims) {
-    return InvalidArgument(op.description + ": q, k and v must have one shape; got " + DimsText(q.dims) + ", " +
-                           DimsText(k.dims) + ", " + DimsText(v.dims));
-  }
-  if (mask != nullptr && (mask->dims.size() != 2 || mask->dims[0] != q.dims[0] || mask->dims[1] != q.dims[1])) {
-    return InvalidArgument(op.description + ": attention mask " + DimsText(mask->dims) +
-                           " does not match [batch, sequence] of " + DimsText(q.dims));
-  }
+  QC_RETURN_IF_ERROR(CheckAttentionShapes(op, q, k, v, mask));
   QAttentionParams p;
-  p.batch = static_cast<size_t>(q.dims[0]);
-  p.seq = static_cast<size_t>(q.dims[1]);
-  p.hidden = static_cast<size_t>(q.dims[2]);
-  p.num_heads = static_cast<size_t>(op.attrs.num_heads);
-  p.scale = static_cast<float>(op.attrs.scale);
-  // As the float Attention op: a mask_fill below the float range means "the most negative float".
-  p.mask_fill = static_cast<float>(std::max<double>(op.attrs.mask_fill, std::numeric_limits<float>::lowest()));
+  FillAttentionParams(op, q.dims, &p);
   p.act_clip = static_cast<float>(op.attrs.act_clip);
   out->type = ValueType::kF32;
   out->dims = q.dims;
