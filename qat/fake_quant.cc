@@ -140,29 +140,9 @@ torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c
 }
 
 torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip) {
-  TORCH_CHECK(w.scalar_type() == torch::kFloat, "TWN expects a float32 weight");
-  TORCH_CHECK(!per_row || w.dim() == 2, "row-wise TWN expects a 2-D weight, got ", w.sizes());
-  torch::Tensor value;
-  {
-    torch::NoGradGuard no_grad;
-    const torch::Tensor wc = w.detach().contiguous();
-    const size_t rows = per_row ? static_cast<size_t>(w.size(0)) : 1;
-    const size_t cols = static_cast<size_t>(wc.numel()) / std::max<size_t>(rows, 1);
-    TwnParams params;
-    params.granularity = per_row ? TwnGranularity::kPerRow : TwnGranularity::kPerTensor;
-    params.clip = HasClip(clip) ? clip : std::numeric_limits<float>::infinity();
-    std::vector<uint8_t> codes(static_cast<size_t>(wc.numel()));
-    std::vector<float> alpha(TwnScaleCount(rows, params.granularity));
-    const Status st = TernarizeTwn(wc.data_ptr<float>(), rows, cols, cols, params, codes.data(), cols, alpha.data());
-    TORCH_CHECK(st.ok(), st.ToString());
-    value = torch::empty_like(wc);
-    float* out = value.data_ptr<float>();
-    for (size_t r = 0; r < rows; ++r) {
-      const float a = alpha[per_row ? r : 0];
-      for (size_t c = 0; c < cols; ++c) out[r * cols + c] = TwnDequantize(codes[r * cols + c], a);
-    }
-  }
-  return Straight(w, value, InsideClip(w, clip));
+  // codes · α gives exactly TwnDequantize's ±α / 0 for codes in {-1, 0, 1} and α >= 0.
+  const QuantizedRows q = TwnCodes(w, per_row, clip);
+  return Straight(w, q.codes * q.dequant, InsideClip(w, clip));
 }
 
 torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row) {
