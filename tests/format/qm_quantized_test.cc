@@ -102,12 +102,19 @@ RawModel QLinearRaw() {
   return m;
 }
 
+qc::qm::ProvenanceSpec Producer() {
+  qc::qm::ProvenanceSpec p;
+  p.producer_name = "qcompress";
+  p.producer_version = "0.2.0";
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE("quantized ops round-trip IR -> .qm with their feature and runtime version") {
   qc::test::TempDir dir;
   const ir::Graph graph = QuantGraph();
-  REQUIRE(qc::ExportQm(graph, {"qcompress", "0.2.0"}, dir.File("q.qm")).ok());
+  REQUIRE(qc::ExportQm(graph, Producer(), dir.File("q.qm")).ok());
   auto opened = qm::QmFile::Open(dir.File("q.qm"));
   REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
   const qm::QmFile& file = *opened;
