@@ -78,6 +78,11 @@ class Run {
     int64_t steps_here = 0;
     while (state_.step < o_.steps) {
       if (o_.stop_after >= 0 && steps_here >= o_.stop_after) break;
+      if (o_.should_stop && o_.should_stop()) {
+        result_.stopped = true;
+        if (!last.empty()) QC_RETURN_IF_ERROR(SaveCheckpoint(last, *student_, optimizer_.get(), state_));
+        break;
+      }
       const int phase = PhaseOf(state_.step);
       if (phase == 2 && optimizer_phase_ == 1) MakeOptimizer(2);
       const int64_t epoch = state_.step / batches_per_epoch;
@@ -135,6 +140,10 @@ class Run {
     result_.last_score = state_.curve.empty() ? 0.0 : state_.curve.back().score;
     result_.steps_done = state_.step;
     if (state_.step == o_.steps) {
+      if (!data_.eval.empty()) {
+        QC_ASSIGN_OR_RETURN(result_.eval_logits, EvaluateLogits(*student_, data_.eval, o_.eval_batch_size,
+                                                                data_.pad_id, data_.pad_type_id, o_.logits_output));
+      }
       QC_RETURN_IF_ERROR(WriteBackWeights(*student_, graph_));
       if (distill) QC_RETURN_IF_ERROR(AnnotateQuantization(*student_, o_.quant, graph_));
     }

@@ -37,7 +37,7 @@
 #include "qat/data/glue_data.h"
 #include "qat/distill_losses.h"
 #include "qat/fake_quant.h"
-#include "qat/metrics.h"
+#include "qat/data/metrics.h"
 #include "qat/teacher_intervention.h"
 
 namespace qc::qat {
@@ -86,6 +86,9 @@ struct TrainerOptions {
   std::string checkpoint_dir;  ///< "" = no checkpoints
   bool resume = false;         ///< continue from checkpoint_dir/last.pt when it exists
   int64_t stop_after = -1;     ///< >= 0: return after this many steps (interruption; tests resume), no write-back
+  /// Polled before every step: true stops the run there (as stop_after does), after saving last.pt when
+  /// checkpoint_dir is set. For Ctrl-C: the caller's signal handler sets a flag this reads.
+  std::function<bool()> should_stop;
   std::function<void(const Progress&)> progress;
 };
 
@@ -104,11 +107,18 @@ struct TrainResult {
   double last_score = 0.0;
   int64_t steps_done = 0;
   double seconds_per_step = 0.0;  ///< wall time of the optimizer steps of this process
+  LogitRows eval_logits;          ///< the final student's outputs on data.eval (a finished run with eval data)
+  bool stopped = false;           ///< should_stop ended the run early (no write-back)
 };
 
 /// Trains on `data` starting from `graph` (a float classifier/regressor graph) and, unless stopped early, writes the
 /// trained model back into `graph` (weights, and Node::quant for quantized modes).
 Expected<TrainResult> Train(ir::Graph& graph, const TrainData& data, const TrainerOptions& options);
+
+/// Outputs of `model` on `data` (forward without grad, batches in order).
+Expected<LogitRows> EvaluateLogits(const TorchModel& model, const std::vector<EncodedExample>& data,
+                                   int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
+                                   const std::string& logits_output = "");
 
 /// Metric of `model` on `data` (forward without grad, batches in order).
 Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExample>& data, TaskKind kind,

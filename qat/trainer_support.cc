@@ -33,32 +33,38 @@ torch::Tensor BatchLabels(const PaddedBatch& b, TaskKind kind) {
   return kind == TaskKind::kRegression ? t.to(torch::kFloat) : t.to(torch::kLong);
 }
 
-Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExample>& data, TaskKind kind,
-                          MetricKind metric, int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
-                          const std::string& logits_output) {
-  std::vector<double> outputs, targets;
-  std::vector<int> predictions;
+Expected<LogitRows> EvaluateLogits(const TorchModel& model, const std::vector<EncodedExample>& data,
+                                   int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
+                                   const std::string& logits_output) {
+  LogitRows rows;
   Status s = RunTorchGuarded("evaluation", [&]() -> Status {
     torch::NoGradGuard no_grad;
-    for (const auto& rows : SequentialBatches(data.size(), static_cast<size_t>(batch_size))) {
-      const PaddedBatch b = PadBatch(data, rows, pad_id, pad_type_id);
+    for (const auto& batch_rows : SequentialBatches(data.size(), static_cast<size_t>(batch_size))) {
+      const PaddedBatch b = PadBatch(data, batch_rows, pad_id, pad_type_id);
       QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(model, b));
       QC_ASSIGN_OR_RETURN(ForwardResult r, model.Forward(inputs));
       torch::Tensor logits = logits_output.empty() ? r.outputs.at(0) : r.Output(logits_output);
       if (!logits.defined()) return NotFound("evaluation: no output '" + logits_output + "'");
-      logits = logits.reshape({b.batch, -1});
-      const torch::Tensor pred = logits.argmax(-1);
-      for (int64_t i = 0; i < b.batch; ++i) {
-        outputs.push_back(logits[i][0].item<double>());
-        predictions.push_back(static_cast<int>(pred[i].item<int64_t>()));
-        targets.push_back(b.labels[static_cast<size_t>(i)]);
-      }
+      logits = logits.reshape({b.batch, -1}).to(torch::kFloat).contiguous();
+      rows.classes = static_cast<size_t>(logits.size(1));
+      const float* p = logits.data_ptr<float>();
+      rows.values.insert(rows.values.end(), p, p + logits.numel());
     }
     return Status::Ok();
   });
   if (!s.ok()) return s;
+  return rows;
+}
+
+Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExample>& data, TaskKind kind,
+                          MetricKind metric, int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
+                          const std::string& logits_output) {
   (void)kind;
-  return ComputeMetric(metric, outputs, targets, predictions);
+  QC_ASSIGN_OR_RETURN(LogitRows rows, EvaluateLogits(model, data, batch_size, pad_id, pad_type_id, logits_output));
+  std::vector<double> targets;
+  targets.reserve(data.size());
+  for (const EncodedExample& e : data) targets.push_back(e.label);
+  return MetricOfLogits(metric, rows, targets);
 }
 
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,

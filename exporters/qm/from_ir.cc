@@ -186,9 +186,11 @@ Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::Provenan
   return spec;
 }
 
-Status ExportQm(const ir::Graph& graph, const qm::ProvenanceSpec& provenance, const std::string& path) {
+Status ExportQm(const ir::Graph& graph, const qm::ProvenanceSpec& provenance, const std::string& path,
+                const std::string& report_json) {
   QC_RETURN_IF_ERROR(ir::Verify(graph).WithContext("exporting " + path));
   QC_ASSIGN_OR_RETURN(qm::QmModelSpec spec, BuildQmSpec(graph, provenance));
+  spec.report_json = report_json;
   return qm::WriteQmFile(spec, path).WithContext("exporting " + path);
 }
 

@@ -24,7 +24,9 @@ namespace qc {
 /// The description of `graph`; errors name the node, value or metadata key the format cannot represent.
 Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::ProvenanceSpec& provenance);
 
-/// Verifies `graph`, builds its spec and writes `path` atomically and deterministically.
-Status ExportQm(const ir::Graph& graph, const qm::ProvenanceSpec& provenance, const std::string& path);
+/// Verifies `graph`, builds its spec and writes `path` atomically and deterministically; `report_json` (may be
+/// empty) is embedded as the model's report (tools/report/report.h).
+Status ExportQm(const ir::Graph& graph, const qm::ProvenanceSpec& provenance, const std::string& path,
+                const std::string& report_json = "");
 
 }  // namespace qc

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "qat/data/glue_data.h"
-#include "qat/metrics.h"
+#include "qat/data/metrics.h"
 #include "tests/support/test_paths.h"
 
 namespace {
@@ -134,4 +134,25 @@ TEST_CASE("real GLUE dev files, the tokenizer from graph metadata, seeded batche
   for (size_t r : b1[0]) tokens += (*enc)[r].ids.size();
   CHECK(mask_sum == tokens);
   CHECK(longest - shortest < 40);  // bucketed: 277 rows sorted by length in one window
+}
+
+TEST_CASE("LogitRows: argmax, metric and agreement between two models' outputs") {
+  qc::qat::LogitRows a;
+  a.classes = 3;
+  a.values = {0.1f, 0.7f, 0.2f, /**/ 2.0f, 2.0f, 1.0f, /**/ -1.0f, -3.0f, -0.5f};
+  CHECK(a.rows() == 3);
+  CHECK(a.Argmax() == std::vector<int>{1, 0, 2});  // a tie goes to the first maximum, as torch.argmax
+  CHECK(qc::qat::MetricOfLogits(qc::qat::MetricKind::kAccuracy, a, {1, 1, 2}) == doctest::Approx(2.0 / 3.0));
+  qc::qat::LogitRows b = a;
+  b.values[1] = 0.0f;  // row 0 now predicts class 2
+  CHECK(qc::qat::PredictionAgreement(a, b) == doctest::Approx(2.0 / 3.0));
+  CHECK(qc::qat::PredictionAgreement(a, a) == 1.0);
+  qc::qat::LogitRows other_shape;
+  other_shape.classes = 2;
+  other_shape.values = {1, 2};
+  CHECK(qc::qat::PredictionAgreement(a, other_shape) == 0.0);
+  qc::qat::MetricKind m = qc::qat::MetricKind::kAccuracy;
+  CHECK(qc::qat::ParseMetricKind("mcc", &m));
+  CHECK(m == qc::qat::MetricKind::kMcc);
+  CHECK_FALSE(qc::qat::ParseMetricKind("auc", &m));
 }

@@ -1,191 +1,383 @@
+// The compress command: import -> (fine-tune | QAT) -> passes -> export -> evaluate on --eval -> report and gates.
 #include "qcompress/compress.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <thread>
 
 #include "core/version.h"
 #include "exporters/qm/from_ir.h"
 #include "passes/pipeline.h"
 #include "qcompress/calibration.h"
+#include "qcompress/compress_support.h"
 #include "qcompress/import_model.h"
-#include "qcompress/quant_config_json.h"
+#include "qcompress/model_eval.h"
+#include "qcompress/progress.h"
+#include "qcompress/qat_bridge.h"
+#include "qcompress/report_builder.h"
+#include "qcompress/task_data.h"
 
 namespace qc::tools {
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitBadInput = 1;
-constexpr int kExitUsage = 2;
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
 
-// THE hook for quantization-aware training (helper C's qat/): flip when this build can distill.
-constexpr bool kQatAvailable = false;
+// Ctrl-C during training asks the trainer to stop at the next step (it then saves its checkpoint); a second
+// Ctrl-C gets the default action back.
+class InterruptScope {
+ public:
+  InterruptScope() {
+    g_interrupted.store(false);
+    previous_ = std::signal(SIGINT, [](int sig) {
+      OnInterrupt(sig);
+      std::signal(SIGINT, SIG_DFL);
+    });
+  }
+  ~InterruptScope() { std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_); }
 
-// Provenance never records absolute paths (they leak machine details and break byte-identical output).
-std::string PortableCommandLine(const std::vector<std::string>& argv) {
-  std::string line;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    std::string arg = argv[i];
-    if (i == 0 || arg.find('/') != std::string::npos) arg = fs::path(arg).filename().string();
-    if (!line.empty()) line += ' ';
-    line += arg;
-  }
-  return line;
-}
+ private:
+  void (*previous_)(int) = SIG_DFL;
+};
 
-std::string Bytes(int64_t bytes) {
-  std::ostringstream s;
-  if (bytes >= 10 * 1024 * 1024) {
-    s << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0) << " MiB";
-  } else if (bytes >= 10 * 1024) {
-    s << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1024.0 << " KiB";
-  } else {
-    s << bytes << " B";
-  }
-  return s.str();
-}
+class CompressRun {
+ public:
+  CompressRun(const CompressOptions& o, std::ostream& out, std::ostream& err) : o_(o), out_(out), err_(err) {}
 
-void PrintSummary(const std::vector<passes::LayerSummary>& layers, std::ostream& out) {
-  size_t width = 5;
-  for (const auto& l : layers) width = std::max(width, l.name.size());
-  out << std::left << std::setw(static_cast<int>(width)) << "layer" << "  " << std::setw(10) << "op"
-      << std::setw(38) << "format" << std::right << std::setw(12) << "before" << std::setw(12) << "after" << "\n";
-  int64_t before = 0, after = 0;
-  for (const auto& l : layers) {
-    out << std::left << std::setw(static_cast<int>(width)) << l.name << "  " << std::setw(10) << l.op << std::setw(38)
-        << l.format << std::right << std::setw(12) << Bytes(l.bytes_before) << std::setw(12) << Bytes(l.bytes_after)
-        << "\n";
-    before += l.bytes_before;
-    after += l.bytes_after;
+  int Go() {
+    if (int code = CheckFlags(); code != kExitOk) return code;
+    if (int code = Import(); code != kExitOk) return code;
+    if (int code = LoadData(); code != kExitOk) return code;
+    teacher_graph_ = model_.graph;  // the float model: teacher, and the reference the report compares against
+    if (o_.finetune || training_) {
+      if (int code = Train(); code != kExitOk) return code;
+    }
+    if (pipeline_) {
+      if (int code = Quantize(); code != kExitOk) return code;
+    }
+    return ExportAndEvaluate();
   }
-  out << "layers total: " << Bytes(before) << " -> " << Bytes(after) << "\n";
-}
 
-// The pipeline options from the flags and --config; a usage error (exit 2) is reported as InvalidArgument.
-Expected<passes::PipelineOptions> QuantOptions(const CompressOptions& options) {
-  passes::PipelineOptions pipeline;
-  int bits = options.bits;
-  // Calibration data means static activation scales, unless the config chooses the default granularity itself.
-  bool static_by_calib = !options.calib_path.empty();
-  if (!options.config_path.empty()) {
-    std::ifstream in(options.config_path);
-    if (!in) return IoError(options.config_path + ": cannot open the config file");
-    std::stringstream text;
-    text << in.rdbuf();
-    QC_ASSIGN_OR_RETURN(ParsedQuantConfig parsed, ParseQuantConfigJson(text.str(), options.config_path));
-    pipeline.quant = std::move(parsed.config);
-    if (!options.bits_given && parsed.bits) bits = *parsed.bits;
-    static_by_calib = static_by_calib && !parsed.act_granularity_given;
+ private:
+  int Fail(const Status& s, int code) {
+    err_ << "qcompress: error: " << s.ToString() << "\n";
+    return code;
   }
-  if (static_by_calib) pipeline.quant.act_mode = ir::ActivationMode::kStatic;
-  if (bits == 32) {
-    return InvalidArgument("--config " + options.config_path +
-                           " quantizes: give --bits 2, 4 or 8, or \"bits\" in the file");
+  int Usage(const std::string& message) {
+    err_ << "qcompress: error: " << message << "\n";
+    return kExitUsage;
   }
-  QC_ASSIGN_OR_RETURN(passes::QuantConfig defaults, passes::DefaultQuantConfig(bits));
-  pipeline.quant.linear_bits = defaults.linear_bits;
-  QC_RETURN_IF_ERROR(passes::CheckPassNames(options.disabled_passes));
-  pipeline.disabled = options.disabled_passes;
-  pipeline.verify_each = pipeline.verify_each || options.verify_passes;
-  return pipeline;
+
+  int CheckFlags() {
+    training_ = o_.distill != "none";
+    if (training_ && o_.distill != "kd" && o_.distill != "kdqat" && o_.distill != "ti") {
+      return Usage("--distill must be none, kd, kdqat or ti, got '" + o_.distill + "'");
+    }
+    if ((training_ || o_.finetune) && !QatAvailable()) {
+      return Usage("--" + std::string(o_.finetune ? "finetune" : "distill " + o_.distill) +
+                   ": training is not available in this build (QC_WITH_TORCH=OFF); use --distill none");
+    }
+    const bool quantize = o_.bits != 32 || !o_.config_path.empty();
+    if (o_.finetune && (training_ || quantize)) {
+      return Usage("--finetune makes a float teacher: run it without --bits/--config/--distill, then compress its "
+                   "output in a second run");
+    }
+    if (training_ && !quantize) return Usage("--distill " + o_.distill + " needs --bits 2, 4 or 8");
+    if ((training_ || o_.finetune) && o_.data_path.empty()) {
+      return Usage("--" + std::string(o_.finetune ? "finetune" : "distill " + o_.distill) +
+                   " needs training data: --data FILE (GLUE-style TSV, or .txt lines for unlabeled distillation)");
+    }
+    if (!quantize && !o_.finetune &&
+        (!o_.calib_path.empty() || !o_.disabled_passes.empty() || !o_.dump_ir_path.empty())) {
+      return Usage("--calib, --disable-pass and --dump-ir apply to quantization (--bits 2, 4 or 8)");
+    }
+    if ((o_.max_drop || o_.min_metric) && o_.eval_path.empty()) {
+      return Usage("--max-drop and --min-metric gate on the --eval metric: give --eval FILE");
+    }
+    if (o_.max_drop && !(*o_.max_drop >= 0)) return Usage("--max-drop must be >= 0");
+    if (!o_.data_path.empty() && !training_ && !o_.finetune) {
+      return Usage("--data is training data: use it with --distill kd|kdqat|ti or --finetune (--calib for PTQ)");
+    }
+    if (o_.steps < 0 || o_.batch_size <= 0 || !(o_.epochs > 0) || !(o_.lr > 0) || o_.ti_steps < 0 ||
+        o_.eval_every < 0 || o_.threads < 0) {
+      return Usage("--steps, --ti-steps, --eval-every and --threads must be >= 0; --batch-size, --epochs, --lr > 0");
+    }
+    if (quantize) {
+      auto quant = QuantPipelineOptions(o_);
+      if (!quant.ok()) {
+        return Fail(quant.status(), quant.status().code() == StatusCode::kIoError ? kExitBadInput : kExitUsage);
+      }
+      pipeline_ = std::move(quant).value();
+      if (training_) {
+        auto settings = QatQuantFromConfig(pipeline_->quant);
+        if (!settings.ok()) return Usage(settings.status().message());
+        qat_quant_ = *settings;
+        // The pipeline re-derives the annotations training used; they must agree (checked after the pipeline).
+        pipeline_->quant.act_clip = qat_quant_.act_clip > 0 ? std::optional<double>(qat_quant_.act_clip) : std::nullopt;
+      }
+    }
+    return kExitOk;
+  }
+
+  int Import() {
+    ImportModelOptions import_options;
+    import_options.num_heads = o_.num_heads;
+    import_options.tokenizer_path = o_.tokenizer_path;
+    auto model = ImportModel(o_.model_path, import_options);
+    if (!model.ok()) return Fail(model.status(), kExitBadInput);
+    model_ = std::move(model).value();
+    if (o_.finetune && !HasOutput(model_.graph, "logits") && fs::is_directory(o_.model_path)) {
+      // A bare encoder (or a sentence-transformers model) gets a classifier on its last hidden state.
+      import_options.hf_last_hidden_state = true;
+      auto encoder = ImportModel(o_.model_path, import_options);
+      if (!encoder.ok()) return Fail(encoder.status(), kExitBadInput);
+      model_ = std::move(encoder).value();
+    }
+    for (const std::string& w : model_.warnings) err_ << "qcompress: warning: " << w << "\n";
+    if (!o_.quiet) out_ << model_.report;
+    return kExitOk;
+  }
+
+  int LoadData() {
+    if (o_.data_path.empty() && o_.eval_path.empty()) return kExitOk;
+    auto task = LoadTaskData(o_, model_.graph);
+    if (!task.ok()) {
+      return Fail(task.status(), task.status().code() == StatusCode::kInvalidArgument &&
+                                         task.status().message().rfind("--", 0) == 0
+                                     ? kExitUsage
+                                     : kExitBadInput);
+    }
+    task_ = std::move(task).value();
+    if (o_.finetune && !task_.labeled_train) {
+      return Usage("--finetune needs labeled --data (" + o_.data_path + " has no label column)");
+    }
+    if (!o_.quiet) {
+      out_ << "data: " << task_.train.size() << " training, " << task_.eval.size() << " eval examples (max length "
+           << task_.max_length << ")\n";
+    }
+    return kExitOk;
+  }
+
+  int Train() {
+    if (o_.finetune) {
+      const int64_t labels = o_.num_labels > 0 ? o_.num_labels : task_.num_labels;
+      auto added = EnsureClassifierHead(model_.graph, labels, o_.seed);
+      if (!added.ok()) return Fail(added.status(), kExitBadInput);
+      if (*added && !o_.quiet) out_ << "added a classifier head with " << labels << " classes\n";
+      teacher_graph_ = model_.graph;
+    }
+    TrainingPlan plan;
+    plan.mode = o_.finetune ? "none" : o_.distill;
+    const int64_t batches = (static_cast<int64_t>(task_.train.size()) + o_.batch_size - 1) / o_.batch_size;
+    plan.steps = o_.steps > 0 ? o_.steps
+                              : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(o_.epochs * batches)));
+    plan.batch_size = o_.batch_size;
+    plan.lr = o_.lr;
+    plan.seed = o_.seed;
+    plan.threads = o_.threads > 0 ? o_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    plan.eval_every = o_.eval_every > 0 ? o_.eval_every : std::max<int64_t>(1, plan.steps / 10);
+    plan.ti_steps = o_.ti_steps > 0 ? o_.ti_steps : std::max<int64_t>(1, plan.steps / 10);
+    if (plan.mode == "ti" && plan.ti_steps >= plan.steps) {
+      return Usage("--ti-steps (" + std::to_string(plan.ti_steps) + ") must be below the total steps (" +
+                   std::to_string(plan.steps) + ")");
+    }
+    plan.ti_mode = o_.ti_mode;
+    plan.quant = qat_quant_;
+    plan.checkpoint_dir = o_.checkpoint_dir.empty() ? o_.output_path + ".ckpt" : o_.checkpoint_dir;
+    plan.resume = o_.resume;
+    plan_ = plan;
+    const bool terminal = !o_.quiet && ProgressBar::StreamIsTerminal(stderr);
+    ProgressBar bar(err_, o_.finetune ? "fine-tune" : "train (" + o_.distill + ")", plan.steps, terminal);
+    plan.progress = [&](int64_t step, int64_t, double loss, double score, const std::string& phase) {
+      if (o_.quiet) return;
+      std::ostringstream detail;
+      detail << std::setprecision(4) << "loss " << loss;
+      if (!std::isnan(score)) detail << ", eval " << MetricName() << " " << score;
+      if (!phase.empty()) detail << ", " << phase;
+      bar.Update(step, detail.str());
+    };
+    plan.should_stop = [] { return g_interrupted.load(); };
+    InterruptScope interrupt_scope;
+    auto outcome = RunTraining(model_.graph, task_, plan);
+    if (!outcome.ok()) return Fail(outcome.status(), kExitBadInput);
+    training_outcome_ = std::move(outcome).value();
+    if (training_outcome_->stopped) {
+      err_ << "\nqcompress: interrupted at step " << training_outcome_->steps_done << " of " << plan.steps
+           << "; the checkpoint is in " << plan.checkpoint_dir
+           << "/ (rerun the same command with --resume to continue); no .qm was written\n";
+      return kExitInterrupted;
+    }
+    if (!o_.quiet) {
+      std::ostringstream detail;
+      detail << std::setprecision(3) << training_outcome_->seconds_per_step << " s/step";
+      if (!task_.eval.empty()) {
+        detail << std::setprecision(4) << "; eval " << MetricName() << " teacher " << training_outcome_->teacher_score
+               << ", trained " << training_outcome_->last_score << " (best " << training_outcome_->best_score
+               << " at step " << training_outcome_->best_step << ")";
+      }
+      bar.Finish(detail.str());
+    }
+    return kExitOk;
+  }
+
+  int Quantize() {
+    std::optional<RuntimeCalibrationObserver> observer;
+    if (!o_.calib_path.empty()) {
+      observer.emplace(o_.calib_path);
+      pipeline_->observer = &*observer;
+      auto hash = HashFiles({o_.calib_path});
+      if (!hash.ok()) return Fail(hash.status(), kExitBadInput);
+      provenance_.calibration_data_hash = *hash;
+    }
+    std::ofstream dump;
+    if (!o_.dump_ir_path.empty()) {
+      dump.open(o_.dump_ir_path, std::ios::binary | std::ios::trunc);
+      if (!dump) return Usage(o_.dump_ir_path + ": cannot write the IR dump");
+      pipeline_->dump = &dump;
+    }
+    auto result = passes::RunPipeline(model_.graph, *pipeline_);
+    if (!result.ok()) {
+      const StatusCode code = result.status().code();
+      // A config that does not fit the model (an override matching nothing, static scales without --calib) is a
+      // usage error; anything else is about the model or the calibration data.
+      return Fail(result.status(),
+                  code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition ? kExitUsage
+                                                                                            : kExitBadInput);
+    }
+    if (training_ && std::count(result->changed.begin(), result->changed.end(), "quantize_annotate") > 0) {
+      return Fail(Internal("the quantization the trainer simulated differs from what the passes pack; "
+                           "refusing to write a model that is not the trained one"),
+                  kExitBadInput);
+    }
+    pipeline_result_ = std::move(result).value();
+    for (const std::string& w : pipeline_result_->context.warnings) warnings_.push_back(w);
+    if (observer && observer->samples() == 0) {
+      warnings_.push_back("--calib " + o_.calib_path +
+                          " was not used: no layer has static activation scales (see \"act_granularity\")");
+    }
+    for (const std::string& w : warnings_) err_ << "qcompress: warning: " << w << "\n";
+    if (!o_.quiet) {
+      if (observer) out_ << "calibration: " << observer->samples() << " texts from " << o_.calib_path << "\n";
+      PrintLayerSummary(pipeline_result_->context.layers, out_);
+    }
+    return kExitOk;
+  }
+
+  std::string MetricName() const { return std::string(qat::MetricName(task_.metric)); }
+
+  int ExportAndEvaluate();
+
+  const CompressOptions& o_;
+  std::ostream& out_;
+  std::ostream& err_;
+  bool training_ = false;
+  std::optional<passes::PipelineOptions> pipeline_;
+  std::optional<passes::PipelineResult> pipeline_result_;
+  QatQuantSettings qat_quant_;
+  ImportedModel model_;
+  ir::Graph teacher_graph_;
+  TaskData task_;
+  TrainingPlan plan_;
+  std::optional<TrainingOutcome> training_outcome_;
+  qm::ProvenanceSpec provenance_;
+  std::vector<std::string> warnings_;
+};
+
+int CompressRun::ExportAndEvaluate() {
+  provenance_.producer_name = "qcompress";
+  provenance_.producer_version = kRuntimeVersionString;
+  provenance_.command_line = PortableCommandLine(o_.argv);
+  provenance_.source_model_name = fs::path(o_.model_path).filename().string();
+  provenance_.source_model_hash = model_.source_hash;
+  if (training_ || o_.finetune) provenance_.seed = o_.seed;
+
+  // Evaluate the artifact itself: the float teacher and the compressed model, both run by the runtime.
+  std::optional<report::Metric> metric;
+  if (!task_.eval.empty()) {
+    auto scores = EvaluateTeacherAndStudent(teacher_graph_, model_.graph, provenance_, task_, o_.output_path);
+    if (!scores.ok()) return Fail(scores.status(), kExitBadInput);
+    metric = report::MakeMetric(MetricName(), scores->teacher, scores->student, o_.max_drop, o_.min_metric,
+                                /*higher_is_better=*/true);
+    if (training_outcome_ && !training_outcome_->student_eval_logits.values.empty()) {
+      const double agreement = qat::PredictionAgreement(training_outcome_->student_eval_logits, scores->student_logits);
+      if (!o_.quiet) {
+        out_ << std::setprecision(4) << "runtime vs trained (fake-quant) model: same prediction on "
+             << 100.0 * agreement << "% of " << task_.eval.size() << " eval examples\n";
+      }
+      if (agreement < 0.999) {
+        warnings_.push_back("the .qm agrees with the trained model's predictions on only " +
+                            std::to_string(100.0 * agreement) + "% of the eval examples");
+      }
+    }
+    auto& md = model_.graph.mutable_metadata();
+    md["quality.metric"] = MetricName();
+    md["quality.teacher"] = metric->teacher;
+    md["quality.student"] = metric->student;
+    md["quality.gate"] = std::string(metric->pass ? "pass" : "fail");
+  }
+
+  ReportInputs in;
+  in.qcompress_version = kRuntimeVersionString;
+  in.model_name = provenance_.source_model_name;
+  in.source_hash = model_.source_hash;
+  in.command_line = provenance_.command_line;
+  in.config_summary = ConfigSummary(o_, pipeline_ ? &pipeline_->quant : nullptr, training_ || o_.finetune ? &plan_ : nullptr,
+                                    task_.max_length);
+  in.eval_data = task_.eval_description;
+  in.layers = pipeline_result_ ? &pipeline_result_->context.layers : nullptr;
+  in.float_graph = &teacher_graph_;
+  in.source_bytes = SourceBytes(o_.model_path);
+  in.metric = metric;
+  if (training_outcome_) in.curves = TrainingCurves(*training_outcome_, MetricName());
+  in.warnings = warnings_;
+  auto written = WriteQmWithReport(model_.graph, provenance_, in, o_.output_path);
+  if (!written.ok()) return Fail(written.status(), kExitBadInput);
+  const report::Report& report = *written;
+  if (!o_.report_path.empty()) {
+    if (Status s = WriteFileAtomically(o_.report_path, report::ToJson(report)); !s.ok()) return Fail(s, kExitBadInput);
+  }
+  if (!o_.html_path.empty()) {
+    if (Status s = WriteFileAtomically(o_.html_path, report::RenderHtml(report)); !s.ok()) return Fail(s, kExitBadInput);
+  }
+  if (!o_.quiet) {
+    out_ << "wrote " << o_.output_path << " (" << report.totals.file_bytes_after << " bytes, "
+         << (pipeline_ ? "quantized" : "float32");
+    if (pipeline_) out_ << ", " << std::setprecision(3) << report.totals.ratio() << "x smaller than the source";
+    out_ << ")\n";
+    if (metric) {
+      out_ << std::setprecision(4) << "eval " << metric->name << ": float " << metric->teacher << ", "
+           << (pipeline_ ? "compressed " : "fine-tuned ") << metric->student << " (drop " << metric->drop() << ")"
+           << (o_.max_drop || o_.min_metric ? (metric->pass ? "; quality gate passed" : "; QUALITY GATE FAILED") : "")
+           << "\n";
+    }
+  }
+  if (training_outcome_ && o_.checkpoint_dir.empty()) {
+    // The default checkpoint directory only serves an interrupted run; a finished one leaves just its outputs.
+    std::error_code ec;
+    fs::remove_all(plan_.checkpoint_dir, ec);
+  }
+  if (metric && !metric->pass) {
+    err_ << "qcompress: quality gate failed: " << metric->name << " " << metric->student;
+    if (o_.min_metric) err_ << " (minimum " << *o_.min_metric << ")";
+    if (o_.max_drop) err_ << ", drop " << metric->drop() << " (maximum " << *o_.max_drop << ")";
+    err_ << "; " << o_.output_path << " was written and is marked as failing\n";
+    return kExitGateFailed;
+  }
+  return kExitOk;
 }
 
 }  // namespace
 
 int RunCompress(const CompressOptions& options, std::ostream& out, std::ostream& err) {
-  if (options.distill != "none" && !kQatAvailable) {
-    err << "qcompress: error: --distill " << options.distill
-        << ": quantization-aware training (QAT) is not available in this build; use --distill none "
-           "(post-training quantization)\n";
-    return kExitUsage;
-  }
-  const bool quantize = options.bits != 32 || !options.config_path.empty();
-  if (!quantize &&
-      (!options.calib_path.empty() || !options.disabled_passes.empty() || !options.dump_ir_path.empty())) {
-    err << "qcompress: error: --calib, --disable-pass and --dump-ir apply to quantization (--bits 2, 4 or 8)\n";
-    return kExitUsage;
-  }
-  std::optional<passes::PipelineOptions> pipeline;
-  if (quantize) {
-    auto quant = QuantOptions(options);
-    if (!quant.ok()) {
-      err << "qcompress: error: " << quant.status().message() << "\n";
-      return quant.status().code() == StatusCode::kIoError ? kExitBadInput : kExitUsage;
-    }
-    pipeline = std::move(quant).value();
-  }
-
-  ImportModelOptions import_options;
-  import_options.num_heads = options.num_heads;
-  import_options.tokenizer_path = options.tokenizer_path;
-  auto model = ImportModel(options.model_path, import_options);
-  if (!model.ok()) {
-    err << "qcompress: error: " << model.status().ToString() << "\n";
-    return kExitBadInput;
-  }
-  for (const std::string& w : model->warnings) err << "qcompress: warning: " << w << "\n";
-  if (!options.quiet) out << model->report;
-
-  qm::ProvenanceSpec provenance;
-  if (pipeline) {
-    std::optional<RuntimeCalibrationObserver> observer;
-    if (!options.calib_path.empty()) {
-      observer.emplace(options.calib_path);
-      pipeline->observer = &*observer;
-      auto hash = HashFiles({options.calib_path});
-      if (!hash.ok()) {
-        err << "qcompress: error: " << hash.status().ToString() << "\n";
-        return kExitBadInput;
-      }
-      provenance.calibration_data_hash = *hash;
-    }
-    std::ofstream dump;
-    if (!options.dump_ir_path.empty()) {
-      dump.open(options.dump_ir_path, std::ios::binary | std::ios::trunc);
-      if (!dump) {
-        err << "qcompress: error: " << options.dump_ir_path << ": cannot write the IR dump\n";
-        return kExitBadInput;
-      }
-      pipeline->dump = &dump;
-    }
-    auto result = passes::RunPipeline(model->graph, *pipeline);
-    if (!result.ok()) {
-      err << "qcompress: error: " << result.status().ToString() << "\n";
-      const StatusCode code = result.status().code();
-      // A config that does not fit the model (an override matching nothing, static scales without --calib) is a
-      // usage error; anything else is about the model or the calibration data.
-      return code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition ? kExitUsage : kExitBadInput;
-    }
-    for (const std::string& w : result->context.warnings) err << "qcompress: warning: " << w << "\n";
-    if (observer && observer->samples() == 0) {
-      err << "qcompress: warning: --calib " << options.calib_path
-          << " was not used: no layer has static activation scales (see \"act_granularity\" in the config)\n";
-    }
-    if (!options.quiet) {
-      if (observer) out << "calibration: " << observer->samples() << " texts from " << options.calib_path << "\n";
-      PrintSummary(result->context.layers, out);
-    }
-  }
-
-  provenance.producer_name = "qcompress";
-  provenance.producer_version = kRuntimeVersionString;
-  provenance.command_line = PortableCommandLine(options.argv);
-  provenance.source_model_name = fs::path(options.model_path).filename().string();
-  provenance.source_model_hash = model->source_hash;
-  const Status status = ExportQm(model->graph, provenance, options.output_path);
-  if (!status.ok()) {
-    err << "qcompress: error: " << status.ToString() << "\n";
-    return kExitBadInput;
-  }
-  if (!options.quiet) {
-    std::error_code ec;
-    out << "wrote " << options.output_path << " (" << fs::file_size(options.output_path, ec) << " bytes, "
-        << (pipeline ? "quantized" : "float32") << ")\n";
-  }
-  return kExitOk;
+  return CompressRun(options, out, err).Go();
 }
 
 }  // namespace qc::tools

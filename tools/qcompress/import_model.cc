@@ -86,7 +86,9 @@ Expected<ImportedModel> ImportModel(const std::string& path, const ImportModelOp
   if (!fs::exists(path, ec)) return NotFound(path + ": no such file or directory");
   ImportedModel model;
   if (fs::is_directory(path, ec)) {
-    QC_ASSIGN_OR_RETURN(hf::HfImportResult r, hf::ImportHfDirectory(path));
+    hf::HfImportOptions hf_options;
+    if (options.hf_last_hidden_state) hf_options.output = hf::HfOutput::kLastHiddenState;
+    QC_ASSIGN_OR_RETURN(hf::HfImportResult r, hf::ImportHfDirectory(path, hf_options));
     model.kind = "huggingface";
     model.graph = std::move(r.graph);
     model.warnings = std::move(r.warnings);

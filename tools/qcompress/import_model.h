@@ -21,6 +21,9 @@ struct ImportModelOptions {
   int64_t num_heads = 0;  ///< ONNX: 0 infers the head count
   /// ONNX: where to find tokenizer.json / vocab.txt to embed; "" looks next to the model file.
   std::string tokenizer_path;
+  /// Hugging Face: import the encoder alone (last_hidden_state, pooler_output when pretrained) even when the
+  /// directory has a task head or a sentence-transformers layer; used to put a new classifier on it.
+  bool hf_last_hidden_state = false;
 };
 
 /// Dispatches on the path: a directory is a Hugging Face model, anything else an ONNX file.

@@ -1,5 +1,5 @@
 // GLUE metrics (qat/metrics.h).
-#include "qat/metrics.h"
+#include "qat/data/metrics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -97,6 +97,45 @@ double ComputeMetric(MetricKind metric, const std::vector<double>& outputs, cons
     case MetricKind::kSpearman: return Spearman(outputs, targets);
   }
   return 0.0;
+}
+
+std::vector<int> LogitRows::Argmax() const {
+  std::vector<int> out(rows());
+  for (size_t r = 0; r < out.size(); ++r) {
+    const float* row = values.data() + r * classes;
+    size_t best = 0;
+    for (size_t c = 1; c < classes; ++c) {
+      if (row[c] > row[best]) best = c;
+    }
+    out[r] = static_cast<int>(best);
+  }
+  return out;
+}
+
+double MetricOfLogits(MetricKind metric, const LogitRows& logits, const std::vector<double>& targets) {
+  std::vector<double> outputs(logits.rows());
+  for (size_t r = 0; r < outputs.size(); ++r) outputs[r] = logits.values[r * logits.classes];
+  return ComputeMetric(metric, outputs, targets, logits.Argmax());
+}
+
+double PredictionAgreement(const LogitRows& a, const LogitRows& b) {
+  if (a.rows() != b.rows() || a.classes != b.classes) return 0.0;
+  if (a.rows() == 0) return 1.0;
+  const std::vector<int> pa = a.Argmax(), pb = b.Argmax();
+  size_t same = 0;
+  for (size_t i = 0; i < pa.size(); ++i) same += pa[i] == pb[i] ? 1 : 0;
+  return static_cast<double>(same) / static_cast<double>(pa.size());
+}
+
+bool ParseMetricKind(std::string_view text, MetricKind* metric) {
+  for (MetricKind m : {MetricKind::kAccuracy, MetricKind::kF1, MetricKind::kMcc, MetricKind::kPearson,
+                       MetricKind::kSpearman}) {
+    if (text == MetricName(m)) {
+      *metric = m;
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace qc::qat

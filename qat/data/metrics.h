@@ -8,6 +8,7 @@
 //   qc::qat::MetricKind m = qc::qat::DefaultMetric("CoLA");   // kMcc
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -25,5 +26,23 @@ double Spearman(const std::vector<double>& x, const std::vector<double>& y);
 /// Classification metrics on argmax predictions; correlations on regression outputs.
 double ComputeMetric(MetricKind metric, const std::vector<double>& outputs, const std::vector<double>& targets,
                      const std::vector<int>& predictions);
+
+/// A model's outputs on an eval set: `rows` x `classes` logits, row-major (regression: classes == 1).
+struct LogitRows {
+  size_t classes = 0;
+  std::vector<float> values;
+  size_t rows() const { return classes == 0 ? 0 : values.size() / classes; }
+  /// Argmax of each row (the first maximum on ties, as torch.argmax).
+  std::vector<int> Argmax() const;
+};
+
+/// ComputeMetric on logits: argmax predictions, and column 0 as the regression output.
+double MetricOfLogits(MetricKind metric, const LogitRows& logits, const std::vector<double>& targets);
+
+/// Fraction of rows whose argmax agrees (1 when both are empty); rows and classes must match, else 0.
+double PredictionAgreement(const LogitRows& a, const LogitRows& b);
+
+/// Parses "accuracy", "f1", "mcc", "pearson", "spearman"; false when unknown.
+bool ParseMetricKind(std::string_view text, MetricKind* metric);
 
 }  // namespace qc::qat

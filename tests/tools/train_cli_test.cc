@@ -1,0 +1,189 @@
+// qcompress training from the command line (builds with LibTorch): --finetune, --distill kd|kdqat|ti, the report
+// files, quality gates and their exit codes, the .qm metadata marking a failed gate, byte-identical reruns,
+// usage errors, and Ctrl-C -> checkpoint -> --resume giving the same file as an uninterrupted run.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/test_paths.h"
+#include "tests/tools/cli_util.h"
+
+namespace fs = std::filesystem;
+using namespace qc::test::cli;
+
+namespace {
+
+fs::path Dir() {
+  const fs::path dir = fs::temp_directory_path() / "qc_cli_train_test";
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string Q(const fs::path& p) { return Quote(p.string()); }
+
+std::string Bert() { return Q(qc::test::FixturesDir() / "hf" / "bert_tiny"); }
+
+// A sentiment task the tiny fixture's 941-word vocabulary can spell: the label follows the adjective.
+std::string SentimentTsv(int rows, int offset) {
+  const char* good[] = {"good", "great", "fun"};
+  const char* bad[] = {"bad", "awful", "not good"};
+  const char* subject[] = {"the movie", "the film", "this one", "it"};
+  std::string tsv = "sentence\tlabel\n";
+  for (int i = offset; i < offset + rows; ++i) {
+    const bool positive = (i * 7 + 3) % 2 == 0;
+    tsv += std::string(subject[i % 4]) + " was " + (positive ? good[i % 3] : bad[(i / 2) % 3]) + "\t" +
+           (positive ? "1" : "0") + "\n";
+  }
+  return tsv;
+}
+
+struct Files {
+  fs::path train, dev;
+};
+
+const Files& Data() {
+  static const Files files = [] {
+    Files f{Dir() / "train.tsv", Dir() / "dev.tsv"};
+    WriteBytes(f.train, SentimentTsv(96, 0));
+    WriteBytes(f.dev, SentimentTsv(32, 1000));
+    return f;
+  }();
+  return files;
+}
+
+std::string DataFlags() {
+  return " --data " + Q(Data().train) + " --eval " + Q(Data().dev) + " --batch-size 16 --lr 2e-3 --threads 1";
+}
+
+Result Qcompress(const std::string& args) { return Run(kQcompress + " " + Bert() + " " + args); }
+
+}  // namespace
+
+TEST_CASE("--finetune trains a float teacher and reports both scores") {
+  const fs::path out = Dir() / "teacher.qm";
+  const fs::path json = Dir() / "teacher.json";
+  const Result r = Qcompress("--finetune" + DataFlags() + " --steps 24 -o " + Q(out) + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("fine-tune: 24/24") != std::string::npos);
+  CHECK(r.output.find("eval accuracy: float ") != std::string::npos);
+  const std::string report = ReadBytes(json);
+  CHECK(report.find("\"schema\": \"qcompress.report/1\"") != std::string::npos);
+  CHECK(report.find("\"eval accuracy\"") != std::string::npos);  // the curve
+  CHECK(report.find("fine-tuned, 24 steps") != std::string::npos);
+  CHECK_FALSE(fs::exists(Dir() / "teacher.qm.ckpt"));  // a finished run leaves no checkpoint behind
+  const Result inspect = Run(kQcrun + " inspect " + Q(out));
+  REQUIRE_MESSAGE(inspect.exit_code == 0, inspect.output);
+  CHECK(inspect.output.find("quality.metric = \"accuracy\"") != std::string::npos);
+}
+
+TEST_CASE("--distill kd, kdqat and ti write a ternary .qm with an embedded report and pass a loose gate") {
+  for (const std::string mode : {"kd", "kdqat", "ti"}) {
+    CAPTURE(mode);
+    const fs::path out = Dir() / ("student_" + mode + ".qm");
+    const fs::path json = Dir() / ("student_" + mode + ".json");
+    const fs::path html = Dir() / ("student_" + mode + ".html");
+    const Result r = Qcompress("--bits 2 --distill " + mode + DataFlags() + " --steps 12 --ti-steps 4 -o " + Q(out) +
+                               " --report " + Q(json) + " --html " + Q(html) + " --max-drop 1");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    CHECK(r.output.find("quality gate passed") != std::string::npos);
+    CHECK(r.output.find("runtime vs trained (fake-quant) model: same prediction on") != std::string::npos);
+    const std::string report = ReadBytes(json);
+    CHECK(report.find("\"pass\": true") != std::string::npos);
+    CHECK(report.find("QAT --distill " + mode) != std::string::npos);
+    CHECK(report.find("t2/per_tensor") != std::string::npos);
+    CHECK(ReadBytes(html).find("<svg") != std::string::npos);
+    const Result inspect = Run(kQcrun + " inspect " + Q(out));
+    REQUIRE_MESSAGE(inspect.exit_code == 0, inspect.output);
+    CHECK(inspect.output.find("quality.gate = \"pass\"") != std::string::npos);
+    CHECK(inspect.output.find("QLinear") != std::string::npos);
+  }
+}
+
+TEST_CASE("a failed quality gate exits 3, still writes the .qm, and marks it and the report as failing") {
+  const fs::path out = Dir() / "gated.qm";
+  const fs::path json = Dir() / "gated.json";
+  fs::remove(out);
+  const Result r = Qcompress("--bits 2 --distill kd" + DataFlags() + " --steps 4 -o " + Q(out) + " --report " +
+                             Q(json) + " --min-metric 1.01");
+  CHECK_MESSAGE(r.exit_code == 3, r.output);
+  CHECK(r.output.find("quality gate failed") != std::string::npos);
+  REQUIRE(fs::exists(out));
+  CHECK(ReadBytes(json).find("\"pass\": false") != std::string::npos);
+  const Result inspect = Run(kQcrun + " inspect " + Q(out));
+  CHECK(inspect.output.find("quality.gate = \"fail\"") != std::string::npos);
+  // The same gate on post-training quantization (no training): same exit code.
+  const Result ptq = Qcompress("--bits 2 --distill none --eval " + Q(Data().dev) + " -o " + Q(Dir() / "ptq.qm") +
+                               " --max-drop 0 --min-metric 1.01");
+  CHECK_MESSAGE(ptq.exit_code == 3, ptq.output);
+  const Result ok = Qcompress("--bits 2 --distill none --eval " + Q(Data().dev) + " -o " + Q(Dir() / "ptq.qm") +
+                              " --min-metric 0");
+  CHECK_MESSAGE(ok.exit_code == 0, ok.output);
+}
+
+TEST_CASE("the same training command writes byte-identical files") {
+  const std::string args = "--bits 2 --distill ti" + DataFlags() + " --steps 10 --ti-steps 3 --seed 7";
+  fs::create_directories(Dir() / "again");
+  const Result a = Qcompress(args + " -o " + Q(Dir() / "same.qm"));
+  const Result b = Qcompress(args + " -o " + Q(Dir() / "again" / "same.qm"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.output);
+  REQUIRE_MESSAGE(b.exit_code == 0, b.output);
+  CHECK(ReadBytes(Dir() / "same.qm") == ReadBytes(Dir() / "again" / "same.qm"));
+  const Result other_seed = Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 10 --ti-steps 3 --seed 8 -o " +
+                                      Q(Dir() / "seed8.qm"));
+  REQUIRE_MESSAGE(other_seed.exit_code == 0, other_seed.output);
+  CHECK(ReadBytes(Dir() / "same.qm") != ReadBytes(Dir() / "seed8.qm"));
+}
+
+TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
+  const std::string out = " -o " + Q(Dir() / "never.qm");
+  const std::string data = " --data " + Q(Data().train);
+  struct Case {
+    std::string args;
+    int code;
+  };
+  const Case cases[] = {
+      {"--bits 2 --distill ti" + out, 2},                                       // no --data
+      {"--distill kd" + data + out, 2},                                         // QAT without --bits
+      {"--bits 2 --distill magic" + data + out, 2},                             // unknown mode
+      {"--finetune --bits 2" + data + out, 2},                                  // fine-tune makes a float model
+      {"--bits 2 --distill none --max-drop 0.01" + out, 2},                     // a gate needs --eval
+      {"--bits 2 --distill ti --steps 4 --ti-steps 4" + data + out, 2},         // step 1 must leave a step 2
+      {"--bits 2 --distill kd --text-col 0 --text-col 1 --text-col 2" + data + out, 2},
+      {"--bits 2 --distill kd --data " + Q(Dir() / "missing.tsv") + out, 1},   // unreadable data
+      {"--bits 2 --distill kd --max-length 512" + data + out, 2},               // longer than the model's positions
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const Result r = Qcompress(c.args);
+    CHECK_MESSAGE(r.exit_code == c.code, r.output);
+    CHECK_FALSE(r.output.empty());  // a message saying what is wrong
+  }
+  CHECK_FALSE(fs::exists(Dir() / "never.qm"));
+}
+
+TEST_CASE("Ctrl-C writes a checkpoint and exits 130; --resume finishes with the uninterrupted run's bytes") {
+  const fs::path dir = Dir() / "interrupt";
+  const fs::path ref_dir = Dir() / "uninterrupted";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::create_directories(ref_dir);
+  const std::string args = "--bits 2 --distill kd" + DataFlags() + " --steps 150 --eval-every 50";
+  const std::string command = kQcompress + " " + Bert() + " " + args + " -o " + Q(dir / "s.qm");
+  const fs::path log = dir / "log.txt";
+  // Start, wait for the second step's progress line, interrupt, report the exit code.
+  const Result interrupted = Run("sh -c " + Quote(command + " > " + Q(log) + " 2>&1 & pid=$!; i=0; " +
+                                                  "while ! grep -q ' 2/150' " + Q(log) + " && [ $i -lt 600 ]; do " +
+                                                  "sleep 0.05; i=$((i+1)); done; kill -INT $pid; wait $pid; echo rc=$?"));
+  const std::string log_text = ReadBytes(log);
+  REQUIRE_MESSAGE(interrupted.output.find("rc=130") != std::string::npos, (interrupted.output + log_text));
+  CHECK(log_text.find("--resume") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "s.qm"));
+  CHECK(fs::exists(dir / "s.qm.ckpt" / "last.pt"));
+
+  const Result resumed = Run(command + " --resume");
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
+  const Result reference = Qcompress(args + " -o " + Q(ref_dir / "s.qm"));
+  REQUIRE_MESSAGE(reference.exit_code == 0, reference.output);
+  CHECK(ReadBytes(dir / "s.qm") == ReadBytes(ref_dir / "s.qm"));
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Summarises tools/experiments/glue_qat.sh: per task the float teacher, then per mode the runtime-measured dev
+score of the written .qm (mean and range over seeds), the best dev score seen during training, and the step at which
+TI first reached the kd run's final score. Curves (eval metric vs step, every seed) are drawn as inline SVG."""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+from datetime import date
+
+COLORS = {"kd": "#1f77b4", "kdqat": "#2ca02c", "ti": "#d62728"}
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def curve(report):
+    for c in report.get("curves", []):
+        if c["name"].startswith("eval"):
+            return [(p[0], p[1]) if isinstance(p, list) else (p["step"], p["value"]) for p in c["points"]]
+    return []
+
+
+def svg(task, runs):
+    w, h, pad = 560, 260, 40
+    pts = [p for _, _, c in runs for p in c]
+    if not pts:
+        return ""
+    xmax = max(p[0] for p in pts) or 1
+    ymin, ymax = min(p[1] for p in pts), max(p[1] for p in pts)
+    if ymax - ymin < 1e-9:
+        ymax = ymin + 1
+    sx = lambda x: pad + (w - 2 * pad) * x / xmax
+    sy = lambda y: h - pad - (h - 2 * pad) * (y - ymin) / (ymax - ymin)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">',
+           f'<text x="{pad}" y="20" font-size="13">{task}: dev metric vs step</text>',
+           f'<text x="{pad}" y="{h - 8}" font-size="11">0</text><text x="{w - pad - 20}" y="{h - 8}" font-size="11">{xmax}</text>',
+           f'<text x="2" y="{pad}" font-size="11">{ymax:.3f}</text><text x="2" y="{h - pad}" font-size="11">{ymin:.3f}</text>']
+    for mode, seed, c in runs:
+        if c:
+            poly = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in c)
+            out.append(f'<polyline fill="none" stroke="{COLORS.get(mode, "#555")}" stroke-width="1.5" points="{poly}"/>')
+    for i, mode in enumerate(COLORS):
+        out.append(f'<text x="{w - 120}" y="{40 + 14 * i}" font-size="11" fill="{COLORS[mode]}">{mode}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--tasks", required=True)
+    ap.add_argument("--modes", required=True)
+    ap.add_argument("--seeds", required=True)
+    ap.add_argument("--doc")
+    a = ap.parse_args()
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
+                         text=True).stdout.strip()
+    lines = ["# GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti", "",
+             f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()}. Date: {date.today()}.",
+             f"Command: `tools/experiments/glue_qat.sh --tasks \"{a.tasks}\" --modes \"{a.modes}\" --seeds \"{a.seeds}\"`",
+             "", "Student scores are measured by the runtime on the written `.qm` (qcompress --eval); 'best' is the "
+             "best fake-quant dev score during training (the papers' protocol).", ""]
+    for task in a.tasks.split():
+        tpath = os.path.join(a.work, f"{task}-teacher.json")
+        if not os.path.exists(tpath):
+            continue
+        teacher = load(tpath)["metric"]
+        lines += [f"## {task}", "", f"Float teacher (fine-tuned by qcompress): {teacher['name']} "
+                  f"{teacher['student']:.4f} (pretrained model with a new head: {teacher['teacher']:.4f}).", "",
+                  "| mode | seeds | .qm dev score (mean) | min..max | best during training (mean) | gap to teacher | steps |",
+                  "|---|---|---|---|---|---|---|"]
+        runs, finals = [], {}
+        for mode in a.modes.split():
+            scores, bests, steps = [], [], 0
+            for seed in a.seeds.split():
+                p = os.path.join(a.work, f"{task}-{mode}-s{seed}.json")
+                if not os.path.exists(p):
+                    continue
+                r = load(p)
+                c = curve(r)
+                runs.append((mode, seed, c))
+                scores.append(r["metric"]["student"])
+                if c:
+                    bests.append(max(v for _, v in c))
+                    steps = c[-1][0]
+            if not scores:
+                continue
+            finals[mode] = statistics.mean(scores)
+            mean = statistics.mean(scores)
+            lines.append(f"| {mode} | {len(scores)} | {mean:.4f} | {min(scores):.4f}..{max(scores):.4f} | "
+                         f"{statistics.mean(bests) if bests else float('nan'):.4f} | {teacher['student'] - mean:+.4f} | {steps} |")
+        if "kd" in finals and any(m == "ti" for m, _, _ in runs):
+            reach = []
+            for mode, seed, c in runs:
+                if mode == "ti":
+                    hit = next((s for s, v in c if v >= finals["kd"]), None)
+                    reach.append(hit)
+            lines += ["", f"TI runs reaching the kd runs' mean final score ({finals['kd']:.4f}): first eval step per "
+                      f"seed {reach} (of {max(c[-1][0] for _, _, c in runs if c)})."]
+        lines += ["", svg(task, runs), ""]
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(a.work, "glue-qat.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    if a.doc:
+        with open(a.doc, "w", encoding="utf-8") as f:
+            f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

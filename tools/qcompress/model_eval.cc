@@ -1,0 +1,38 @@
+#include "qcompress/model_eval.h"
+
+#include "qcompress/runtime.h"
+
+namespace qc::tools {
+
+Expected<qat::LogitRows> RunQmOnExamples(const std::string& qm_path, const std::vector<qat::EncodedExample>& examples,
+                                         int64_t pad_id, int64_t pad_type_id, size_t batch_size) {
+  QC_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(qm_path));
+  QC_ASSIGN_OR_RETURN(Session session, Session::Create(model));
+  qat::LogitRows rows;
+  for (const std::vector<size_t>& batch_rows : qat::SequentialBatches(examples.size(), batch_size)) {
+    const qat::PaddedBatch b = qat::PadBatch(examples, batch_rows, pad_id, pad_type_id);
+    std::vector<NamedTensor> inputs;
+    for (const ValueSignature& in : model->inputs()) {
+      const std::vector<int64_t>* src = in.name == "input_ids"        ? &b.ids
+                                        : in.name == "attention_mask" ? &b.mask
+                                        : in.name == "token_type_ids" ? &b.type_ids
+                                                                      : nullptr;
+      if (src == nullptr) {
+        return Unsupported(qm_path + ": input '" + in.name +
+                           "' is not a text input (input_ids, attention_mask, token_type_ids)");
+      }
+      inputs.push_back({in.name, HostTensor::Int64({b.batch, b.length}, *src)});
+    }
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, session.Run(inputs));
+    QC_ASSIGN_OR_RETURN(const NamedTensor* logits, FindLogits(*model, outputs));
+    const HostTensor& t = logits->tensor;
+    if (t.shape.size() != 2 || t.shape[0] != b.batch) {
+      return InvalidArgument(qm_path + ": output '" + logits->name + "' is not [batch, classes]");
+    }
+    rows.classes = static_cast<size_t>(t.shape[1]);
+    rows.values.insert(rows.values.end(), t.floats.begin(), t.floats.end());
+  }
+  return rows;
+}
+
+}  // namespace qc::tools
