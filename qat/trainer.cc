@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "qat/shard_runner.h"
 #include "qat/torch_guard.h"
 #include "qat/trainer_support.h"
 
@@ -29,6 +30,10 @@ Expected<DistillMode> ParseDistillMode(std::string_view text) {
 
 namespace {
 
+// Shards per training batch: part of the recipe's numerics (the gradient is their example-weighted sum), so it is
+// a constant, not the thread count; two keep both cores of a small machine busy.
+constexpr int kTrainShards = 2;
+
 DistillLossConfig DefaultLosses(DistillMode mode, TaskKind kind) {
   DistillLossConfig c = mode == DistillMode::kKdQat ? DistillLossConfig::KdQat()
                         : mode == DistillMode::kTi  ? DistillLossConfig::TeacherIntervention()
@@ -43,7 +48,7 @@ class Run {
 
   Expected<TrainResult> Go() {
     QC_RETURN_IF_ERROR(Check());
-    SetTorchThreads(o_.threads);
+    UseSingleTorchThread();  // parallelism comes from shards (Step, EvalOf), never from LibTorch's own threads
     const bool distill = o_.mode != DistillMode::kNone;
     losses_ = o_.losses.value_or(DefaultLosses(o_.mode, data_.kind));
     QC_ASSIGN_OR_RETURN(student_, TorchModel::Build(graph_));
@@ -141,8 +146,9 @@ class Run {
     result_.steps_done = state_.step;
     if (state_.step == o_.steps) {
       if (!data_.eval.empty()) {
-        QC_ASSIGN_OR_RETURN(result_.eval_logits, EvaluateLogits(*student_, data_.eval, o_.eval_batch_size,
-                                                                data_.pad_id, data_.pad_type_id, o_.logits_output));
+        QC_ASSIGN_OR_RETURN(result_.eval_logits,
+                            EvaluateLogits(*student_, data_.eval, o_.eval_batch_size, data_.pad_id, data_.pad_type_id,
+                                           o_.logits_output, o_.threads));
       }
       QC_RETURN_IF_ERROR(WriteBackWeights(*student_, graph_));
       if (distill) QC_RETURN_IF_ERROR(AnnotateQuantization(*student_, o_.quant, graph_));
@@ -177,41 +183,71 @@ class Run {
 
   Expected<double> EvalOf(const TorchModel& model) const {
     return Evaluate(model, data_.eval, data_.kind, o_.metric, o_.eval_batch_size, data_.pad_id, data_.pad_type_id,
-                    o_.logits_output);
+                    o_.logits_output, o_.threads);
   }
 
+  // The loss of one shard of a batch (forward passes included), as a scalar tensor with a graph.
+  Expected<torch::Tensor> ShardLoss(const PaddedBatch& batch, TiMode mode) const {
+    QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(*student_, batch));
+    if (o_.mode == DistillMode::kNone) {
+      QC_ASSIGN_OR_RETURN(ForwardResult r, student_->Forward(inputs));
+      torch::Tensor logits = o_.logits_output.empty() ? r.outputs.at(0) : r.Output(o_.logits_output);
+      return TaskLoss(logits, BatchLabels(batch, data_.kind), data_.kind == TaskKind::kRegression);
+    }
+    const torch::Tensor mask = BatchMask(batch);
+    ForwardOptions teacher_options;
+    teacher_options.taps = losses_.RequiredTaps() | TiTeacherTaps(mode);
+    ForwardResult teacher;
+    {
+      torch::NoGradGuard no_grad;
+      QC_ASSIGN_OR_RETURN(teacher, teacher_->Forward(inputs, teacher_options));
+    }
+    ForwardOptions student_options;
+    student_options.taps = losses_.RequiredTaps();
+    QC_ASSIGN_OR_RETURN(student_options.interventions, BuildInterventions(mode, teacher.taps));
+    QC_ASSIGN_OR_RETURN(ForwardResult student, student_->Forward(inputs, student_options));
+    QC_ASSIGN_OR_RETURN(LossTerms terms, DistillLoss(student, teacher, mask, losses_, o_.logits_output));
+    return terms.total;
+  }
+
+  // One optimizer step. The batch is cut into kTrainShards fixed shards whose gradients are computed independently
+  // (on as many threads as allowed) and summed in shard order, weighted by their share of the examples: the result
+  // does not depend on the thread count (qat/shard_runner.h).
   Expected<double> Step(const PaddedBatch& batch, TiMode mode) {
-    double loss_value = 0.0;
-    Status s = RunTorchGuarded("training step " + std::to_string(state_.step), [&]() -> Status {
-      QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(*student_, batch));
-      const torch::Tensor mask = BatchMask(batch);
-      torch::Tensor loss;
-      if (o_.mode == DistillMode::kNone) {
-        QC_ASSIGN_OR_RETURN(ForwardResult r, student_->Forward(inputs));
-        torch::Tensor logits = o_.logits_output.empty() ? r.outputs.at(0) : r.Output(o_.logits_output);
-        loss = TaskLoss(logits, BatchLabels(batch, data_.kind), data_.kind == TaskKind::kRegression);
-      } else {
-        ForwardOptions teacher_options;
-        teacher_options.taps = losses_.RequiredTaps() | TiTeacherTaps(mode);
-        ForwardResult teacher;
-        {
-          torch::NoGradGuard no_grad;
-          QC_ASSIGN_OR_RETURN(teacher, teacher_->Forward(inputs, teacher_options));
-        }
-        ForwardOptions student_options;
-        student_options.taps = losses_.RequiredTaps();
-        QC_ASSIGN_OR_RETURN(student_options.interventions, BuildInterventions(mode, teacher.taps));
-        QC_ASSIGN_OR_RETURN(ForwardResult student, student_->Forward(inputs, student_options));
-        QC_ASSIGN_OR_RETURN(LossTerms terms, DistillLoss(student, teacher, mask, losses_, o_.logits_output));
-        loss = terms.total;
-      }
-      loss.backward();
-      optimizer_->Step();
-      optimizer_->ZeroGrad();
-      loss_value = loss.item<double>();
+    const std::vector<PaddedBatch> shards = SplitBatch(batch, kTrainShards);
+    const std::vector<torch::Tensor> params = student_->parameters();
+    std::vector<std::vector<torch::Tensor>> grads(shards.size());
+    std::vector<double> losses(shards.size(), 0.0);
+    Status s = RunShards(o_.threads, static_cast<int>(shards.size()), [&](int i) -> Status {
+      const auto k = static_cast<size_t>(i);
+      QC_ASSIGN_OR_RETURN(torch::Tensor loss, ShardLoss(shards[k], mode));
+      grads[k] = torch::autograd::grad({loss}, params, /*grad_outputs=*/{}, /*retain_graph=*/false,
+                                       /*create_graph=*/false, /*allow_unused=*/true);
+      losses[k] = loss.item<double>();
       return Status::Ok();
     });
     if (!s.ok()) return s.WithContext("training step " + std::to_string(state_.step));
+    double loss_value = 0.0;
+    s = RunTorchGuarded("training step " + std::to_string(state_.step), [&]() -> Status {
+      torch::NoGradGuard no_grad;
+      for (size_t p = 0; p < params.size(); ++p) {
+        torch::Tensor total;
+        for (size_t k = 0; k < shards.size(); ++k) {
+          if (!grads[k][p].defined()) continue;
+          const double w = static_cast<double>(shards[k].batch) / static_cast<double>(batch.batch);
+          torch::Tensor term = shards.size() == 1 ? grads[k][p] : grads[k][p] * w;
+          total = total.defined() ? total + term : term;
+        }
+        if (total.defined()) params[p].mutable_grad() = total;
+      }
+      for (size_t k = 0; k < shards.size(); ++k) {
+        loss_value += losses[k] * static_cast<double>(shards[k].batch) / static_cast<double>(batch.batch);
+      }
+      optimizer_->Step();
+      optimizer_->ZeroGrad();
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
     return loss_value;
   }
 

@@ -72,7 +72,7 @@ struct TrainerOptions {
   int64_t batch_size = 32;
   BertAdamOptions optimizer;  ///< lr, warmup, ...; t_total is set per phase
   uint64_t seed = 42;
-  int threads = 2;
+  int threads = 2;  ///< shards run on this many threads; results do not depend on it (qat/shard_runner.h)
   int64_t eval_every = 0;  ///< 0: only at the end
   int64_t eval_batch_size = 64;
   MetricKind metric = MetricKind::kAccuracy;
@@ -116,13 +116,14 @@ struct TrainResult {
 Expected<TrainResult> Train(ir::Graph& graph, const TrainData& data, const TrainerOptions& options);
 
 /// Outputs of `model` on `data` (forward without grad, batches in order).
+/// Batches run on up to `threads` threads (each batch on one; results do not depend on the thread count).
 Expected<LogitRows> EvaluateLogits(const TorchModel& model, const std::vector<EncodedExample>& data,
                                    int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
-                                   const std::string& logits_output = "");
+                                   const std::string& logits_output = "", int threads = 1);
 
 /// Metric of `model` on `data` (forward without grad, batches in order).
 Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExample>& data, TaskKind kind,
                           MetricKind metric, int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
-                          const std::string& logits_output = "");
+                          const std::string& logits_output = "", int threads = 1);
 
 }  // namespace qc::qat

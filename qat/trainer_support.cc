@@ -1,9 +1,11 @@
 // Batch tensors, evaluation and checkpoints for the trainer (qat/trainer_support.h).
 #include "qat/trainer_support.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
+#include "qat/shard_runner.h"
 #include "qat/torch_guard.h"
 
 namespace qc::qat {
@@ -33,34 +35,63 @@ torch::Tensor BatchLabels(const PaddedBatch& b, TaskKind kind) {
   return kind == TaskKind::kRegression ? t.to(torch::kFloat) : t.to(torch::kLong);
 }
 
+std::vector<PaddedBatch> SplitBatch(const PaddedBatch& b, int parts) {
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(parts, b.batch));
+  std::vector<PaddedBatch> out;
+  int64_t begin = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t end = begin + (b.batch - begin) / (n - i);  // sizes differ by at most one, larger last
+    PaddedBatch s;
+    s.batch = end - begin;
+    s.length = b.length;
+    const auto from = static_cast<size_t>(begin * b.length), to = static_cast<size_t>(end * b.length);
+    s.ids.assign(b.ids.begin() + from, b.ids.begin() + to);
+    s.mask.assign(b.mask.begin() + from, b.mask.begin() + to);
+    s.type_ids.assign(b.type_ids.begin() + from, b.type_ids.begin() + to);
+    s.labels.assign(b.labels.begin() + begin, b.labels.begin() + end);
+    out.push_back(std::move(s));
+    begin = end;
+  }
+  return out;
+}
+
 Expected<LogitRows> EvaluateLogits(const TorchModel& model, const std::vector<EncodedExample>& data,
                                    int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
-                                   const std::string& logits_output) {
-  LogitRows rows;
-  Status s = RunTorchGuarded("evaluation", [&]() -> Status {
+                                   const std::string& logits_output, int threads) {
+  const auto batches = SequentialBatches(data.size(), static_cast<size_t>(batch_size));
+  std::vector<LogitRows> parts(batches.size());
+  const bool grad_was = torch::GradMode::is_enabled();
+  torch::GradMode::set_enabled(false);
+  Status s = RunShards(threads, static_cast<int>(batches.size()), [&](int i) -> Status {
     torch::NoGradGuard no_grad;
-    for (const auto& batch_rows : SequentialBatches(data.size(), static_cast<size_t>(batch_size))) {
-      const PaddedBatch b = PadBatch(data, batch_rows, pad_id, pad_type_id);
-      QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(model, b));
-      QC_ASSIGN_OR_RETURN(ForwardResult r, model.Forward(inputs));
-      torch::Tensor logits = logits_output.empty() ? r.outputs.at(0) : r.Output(logits_output);
-      if (!logits.defined()) return NotFound("evaluation: no output '" + logits_output + "'");
-      logits = logits.reshape({b.batch, -1}).to(torch::kFloat).contiguous();
-      rows.classes = static_cast<size_t>(logits.size(1));
-      const float* p = logits.data_ptr<float>();
-      rows.values.insert(rows.values.end(), p, p + logits.numel());
-    }
+    const PaddedBatch b = PadBatch(data, batches[static_cast<size_t>(i)], pad_id, pad_type_id);
+    QC_ASSIGN_OR_RETURN(auto inputs, BatchInputs(model, b));
+    QC_ASSIGN_OR_RETURN(ForwardResult r, model.Forward(inputs));
+    torch::Tensor logits = logits_output.empty() ? r.outputs.at(0) : r.Output(logits_output);
+    if (!logits.defined()) return NotFound("evaluation: no output '" + logits_output + "'");
+    logits = logits.reshape({b.batch, -1}).to(torch::kFloat).contiguous();
+    LogitRows& part = parts[static_cast<size_t>(i)];
+    part.classes = static_cast<size_t>(logits.size(1));
+    const float* p = logits.data_ptr<float>();
+    part.values.assign(p, p + logits.numel());
     return Status::Ok();
   });
-  if (!s.ok()) return s;
+  torch::GradMode::set_enabled(grad_was);
+  if (!s.ok()) return s.WithContext("evaluation");
+  LogitRows rows;
+  for (LogitRows& part : parts) {
+    rows.classes = part.classes;
+    rows.values.insert(rows.values.end(), part.values.begin(), part.values.end());
+  }
   return rows;
 }
 
 Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExample>& data, TaskKind kind,
                           MetricKind metric, int64_t batch_size, int64_t pad_id, int64_t pad_type_id,
-                          const std::string& logits_output) {
+                          const std::string& logits_output, int threads) {
   (void)kind;
-  QC_ASSIGN_OR_RETURN(LogitRows rows, EvaluateLogits(model, data, batch_size, pad_id, pad_type_id, logits_output));
+  QC_ASSIGN_OR_RETURN(LogitRows rows,
+                      EvaluateLogits(model, data, batch_size, pad_id, pad_type_id, logits_output, threads));
   std::vector<double> targets;
   targets.reserve(data.size());
   for (const EncodedExample& e : data) targets.push_back(e.label);

@@ -14,6 +14,8 @@ namespace qc::qat {
 Expected<std::map<std::string, torch::Tensor>> BatchInputs(const TorchModel& model, const PaddedBatch& batch);
 torch::Tensor BatchLabels(const PaddedBatch& batch, TaskKind kind);
 torch::Tensor BatchMask(const PaddedBatch& batch);
+/// `parts` consecutive row ranges of `batch` (fewer when it has fewer rows), sizes differing by at most one.
+std::vector<PaddedBatch> SplitBatch(const PaddedBatch& batch, int parts);
 
 /// Training state beyond the parameters and optimizers.
 struct TrainerState {

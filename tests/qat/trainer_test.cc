@@ -17,6 +17,7 @@
 #include "importers/hf/hf_importer.h"
 #include "qat/classifier_head.h"
 #include "qat/trainer.h"
+#include "qat/trainer_support.h"
 #include "tests/qat/synthetic_encoder.h"
 #include "tests/support/test_paths.h"
 
@@ -136,7 +137,7 @@ TEST_CASE("SST-2 subset: float fine-tuning makes a teacher, KD-QAT and two-step 
   }
 }
 
-TEST_CASE("whole runs are deterministic and resume exactly (TI two-step, across the phase boundary)") {
+TEST_CASE("whole runs are deterministic at any thread count and resume exactly (TI two-step, across the phase boundary)") {
   if (!std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) {
     MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
     return;
@@ -151,12 +152,15 @@ TEST_CASE("whole runs are deterministic and resume exactly (TI two-step, across 
   o.batch_size = 16;
   o.optimizer.lr = 1e-3;
   o.eval_every = 3;
+  o.threads = 1;
   qc::ir::Graph a = start, b = start;
   auto ra = qc::qat::Train(a, data, o);
+  o.threads = 2;  // the thread count only places the fixed shards: the same bits (qat/shard_runner.h)
   auto rb = qc::qat::Train(b, data, o);
   REQUIRE((ra.ok() && rb.ok()));
   CHECK(ra->step_losses == rb->step_losses);
   CHECK(SameConstants(a, b));
+  CHECK(ra->eval_logits.values == rb->eval_logits.values);
 
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_resume_test";
   std::filesystem::remove_all(dir);
@@ -287,4 +291,26 @@ TEST_CASE("a bare encoder import gets a classifier head, its own tokenizer, and 
   int annotated = 0;
   for (const qc::ir::Node& n : graph.nodes()) annotated += n.quant.has_value();
   CHECK(annotated == 2 * 6 + 1 + 1 + 2);  // bert_tiny: 2 layers; pooler; word embedding; attentions
+}
+
+TEST_CASE("SplitBatch: consecutive row ranges, sizes within one, everything kept") {
+  qc::qat::PaddedBatch b;
+  b.batch = 5;
+  b.length = 3;
+  for (int64_t i = 0; i < 15; ++i) {
+    b.ids.push_back(i);
+    b.mask.push_back(1);
+    b.type_ids.push_back(0);
+  }
+  b.labels = {0, 1, 0, 1, 1};
+  const auto two = qc::qat::SplitBatch(b, 2);
+  REQUIRE(two.size() == 2);
+  CHECK(two[0].batch == 2);
+  CHECK(two[1].batch == 3);
+  CHECK(two[1].ids.front() == 6);
+  CHECK(two[1].labels == std::vector<double>{0, 1, 1});
+  CHECK(qc::qat::SplitBatch(b, 8).size() == 5);  // never an empty shard
+  const auto one = qc::qat::SplitBatch(b, 1);
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].ids == b.ids);
 }

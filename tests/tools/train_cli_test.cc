@@ -121,7 +121,7 @@ TEST_CASE("a failed quality gate exits 3, still writes the .qm, and marks it and
   CHECK_MESSAGE(ok.exit_code == 0, ok.output);
 }
 
-TEST_CASE("the same training command writes byte-identical files") {
+TEST_CASE("the same training command writes byte-identical files, with 1 or 2 threads") {
   const std::string args = "--bits 2 --distill ti" + DataFlags() + " --steps 10 --ti-steps 3 --seed 7";
   fs::create_directories(Dir() / "again");
   const Result a = Qcompress(args + " -o " + Q(Dir() / "same.qm"));
@@ -129,6 +129,13 @@ TEST_CASE("the same training command writes byte-identical files") {
   REQUIRE_MESSAGE(a.exit_code == 0, a.output);
   REQUIRE_MESSAGE(b.exit_code == 0, b.output);
   CHECK(ReadBytes(Dir() / "same.qm") == ReadBytes(Dir() / "again" / "same.qm"));
+  // Any thread count: training shards are fixed, threads only run them (qat/shard_runner.h).
+  fs::create_directories(Dir() / "threads2");
+  std::string args2 = args;
+  args2.replace(args2.find("--threads 1"), 11, "--threads 2");
+  const Result c = Qcompress(args2 + " -o " + Q(Dir() / "threads2" / "same.qm"));
+  REQUIRE_MESSAGE(c.exit_code == 0, c.output);
+  CHECK(ReadBytes(Dir() / "same.qm") == ReadBytes(Dir() / "threads2" / "same.qm"));
   const Result other_seed = Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 10 --ti-steps 3 --seed 8 -o " +
                                       Q(Dir() / "seed8.qm"));
   REQUIRE_MESSAGE(other_seed.exit_code == 0, other_seed.output);
