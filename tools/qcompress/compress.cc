@@ -17,6 +17,7 @@
 #include "qcompress/calibration.h"
 #include "qcompress/compress_support.h"
 #include "qcompress/import_model.h"
+#include "qcompress/layer_error.h"
 #include "qcompress/model_eval.h"
 #include "qcompress/progress.h"
 #include "qcompress/qat_bridge.h"
@@ -325,6 +326,13 @@ int CompressRun::ExportAndEvaluate() {
   }
 
   ReportInputs in;
+  if (!task_.eval.empty() && pipeline_result_) {
+    std::vector<std::string> names;
+    for (const passes::LayerSummary& l : pipeline_result_->context.layers) names.push_back(l.name);
+    auto errors = MeasureLayerErrors(teacher_graph_, model_.graph, names, task_, o_.output_path);
+    if (!errors.ok()) return Fail(errors.status().WithContext("measuring per-layer errors"), kExitBadInput);
+    in.layer_errors = std::move(errors).value();
+  }
   in.qcompress_version = kRuntimeVersionString;
   in.model_name = provenance_.source_model_name;
   in.source_hash = model_.source_hash;

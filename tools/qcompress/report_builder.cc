@@ -44,6 +44,10 @@ report::Report BuildReport(const ReportInputs& in) {
       row.scheme = l.format;
       row.bytes_before = static_cast<uint64_t>(l.bytes_before);
       row.bytes_after = static_cast<uint64_t>(l.bytes_after);
+      if (auto e = in.layer_errors.find(l.name); e != in.layer_errors.end()) {
+        row.sqnr_db = e->second.sqnr_db;
+        row.cosine = e->second.cosine;
+      }
       r.layers.push_back(std::move(row));
     }
   }

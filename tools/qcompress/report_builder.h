@@ -2,12 +2,14 @@
 // report files atomically.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ir/graph.h"
 #include "passes/pass.h"
+#include "report/error_metrics.h"
 #include "report/report.h"
 
 namespace qc::tools {
@@ -21,6 +23,7 @@ struct ReportInputs {
   std::string eval_data;
   const std::vector<passes::LayerSummary>* layers = nullptr;  ///< may be null (float export)
   const ir::Graph* float_graph = nullptr;  ///< where the layers' weight shapes are read (by node name)
+  std::map<std::string, report::ErrorStats> layer_errors;  ///< by layer name (qcompress/layer_error.h)
   uint64_t source_bytes = 0;
   uint64_t qm_bytes = 0;
   std::optional<report::Metric> metric;
