@@ -56,7 +56,9 @@ torch::Tensor MaskedScoreMse(const torch::Tensor& student_scores, const torch::T
 
 torch::Tensor AttentionMapKl(const torch::Tensor& student_probs, const torch::Tensor& teacher_probs,
                              const torch::Tensor& mask) {
-  const torch::Tensor m = mask.to(torch::kFloat);                 // [B, S]
+  // No mask (images): every token is real.
+  const torch::Tensor m = mask.defined() ? mask.to(torch::kFloat)
+                                         : torch::ones({teacher_probs.size(0), teacher_probs.size(-1)}, torch::kFloat);
   const torch::Tensor len = m.sum(-1).clamp_min(1.0);             // [B]
   const torch::Tensor pair = m.unsqueeze(-1) * m.unsqueeze(-2);   // [B, S, S]: i, j < len_b
   const torch::Tensor pt = teacher_probs.clamp_min(1e-8);

@@ -11,12 +11,19 @@
 namespace qc::qat {
 
 torch::Tensor BatchMask(const PaddedBatch& b) {
+  if (b.mask.empty()) return {};  // images: every token counts
   return torch::tensor(b.mask, torch::kLong).reshape({b.batch, b.length});
 }
 
 Expected<std::map<std::string, torch::Tensor>> BatchInputs(const TorchModel& model, const PaddedBatch& b) {
   std::map<std::string, torch::Tensor> inputs;
   for (const std::string& name : model.input_names()) {
+    if (name == "pixel_values") {
+      if (b.image_shape.size() != 3) return InvalidArgument("trainer: the model takes images, the data holds text");
+      inputs[name] = torch::tensor(b.pixels, torch::kFloat)
+                         .reshape({b.batch, b.image_shape[0], b.image_shape[1], b.image_shape[2]});
+      continue;
+    }
     const std::vector<int64_t>* src = name == "input_ids"        ? &b.ids
                                       : name == "attention_mask" ? &b.mask
                                       : name == "token_type_ids" ? &b.type_ids
@@ -49,6 +56,12 @@ std::vector<PaddedBatch> SplitBatch(const PaddedBatch& b, int parts) {
     s.mask.assign(b.mask.begin() + from, b.mask.begin() + to);
     s.type_ids.assign(b.type_ids.begin() + from, b.type_ids.begin() + to);
     s.labels.assign(b.labels.begin() + begin, b.labels.begin() + end);
+    if (!b.pixels.empty()) {
+      const auto image = static_cast<size_t>(b.image_shape[0] * b.image_shape[1] * b.image_shape[2]);
+      s.image_shape = b.image_shape;
+      s.pixels.assign(b.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(begin) * image),
+                      b.pixels.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(end) * image));
+    }
     out.push_back(std::move(s));
     begin = end;
   }

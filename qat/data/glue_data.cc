@@ -293,6 +293,10 @@ PaddedBatch PadBatch(const std::vector<EncodedExample>& data, const std::vector<
       b.type_ids[at] = t < e.type_ids.size() ? e.type_ids[t] : 0;
     }
     b.labels.push_back(e.label);
+    if (!e.pixels.empty()) {
+      b.image_shape = e.image_shape;
+      b.pixels.insert(b.pixels.end(), e.pixels.begin(), e.pixels.end());
+    }
   }
   return b;
 }

@@ -73,6 +73,8 @@ struct EncodedExample {
   std::vector<int64_t> ids;
   std::vector<int64_t> type_ids;
   double label = 0.0;
+  std::vector<float> pixels;         ///< image examples (qat/data/image_data.h): normalised [C, H, W]; ids empty
+  std::vector<int64_t> image_shape;  ///< [C, H, W] of `pixels`
 };
 /// [CLS] a [SEP] (b [SEP]), truncated (longest first) to max_length.
 Expected<std::vector<EncodedExample>> EncodeDataset(const WordPieceTokenizer& tokenizer, const Dataset& dataset,
@@ -86,8 +88,10 @@ std::vector<std::vector<size_t>> SequentialBatches(size_t count, size_t batch_si
 
 struct PaddedBatch {
   int64_t batch = 0, length = 0;
-  std::vector<int64_t> ids, mask, type_ids;  ///< [batch, length] row-major
+  std::vector<int64_t> ids, mask, type_ids;  ///< [batch, length] row-major (empty for images)
   std::vector<double> labels;
+  std::vector<float> pixels;         ///< images: [batch, C, H, W] row-major
+  std::vector<int64_t> image_shape;  ///< [C, H, W]; empty for text
 };
 PaddedBatch PadBatch(const std::vector<EncodedExample>& data, const std::vector<size_t>& rows, int64_t pad_id,
                      int64_t pad_type_id = 0);

@@ -195,7 +195,11 @@ TEST_CASE("trainer errors are Status values") {
   qc::qat::TrainData empty;
   CHECK_FALSE(qc::qat::Train(g, empty, {}).ok());
   qc::qat::TrainData bad;
-  bad.train.push_back({{101, 40000, 102}, {0, 0, 0}, 1.0});  // id outside the vocabulary
+  qc::qat::EncodedExample out_of_vocab;
+  out_of_vocab.ids = {101, 40000, 102};  // id outside the vocabulary
+  out_of_vocab.type_ids = {0, 0, 0};
+  out_of_vocab.label = 1.0;
+  bad.train.push_back(out_of_vocab);
   qc::qat::TrainerOptions o;
   o.steps = 1;
   auto r = qc::qat::Train(g, bad, o);

@@ -161,8 +161,9 @@ class CompressRun {
       return Usage("--finetune needs labeled --data (" + o_.data_path + " has no label column)");
     }
     if (!o_.quiet) {
-      out_ << "data: " << task_.train.size() << " training, " << task_.eval.size() << " eval examples (max length "
-           << task_.max_length << ")\n";
+      out_ << "data: " << task_.train.size() << " training, " << task_.eval.size() << " eval examples";
+      if (task_.max_length > 0) out_ << " (max length " << task_.max_length << ")";
+      out_ << "\n";
     }
     return kExitOk;
   }
@@ -316,6 +317,7 @@ int CompressRun::ExportAndEvaluate() {
       if (agreement < 0.999) {
         warnings_.push_back("the .qm agrees with the trained model's predictions on only " +
                             std::to_string(100.0 * agreement) + "% of the eval examples");
+        err_ << "qcompress: warning: " << warnings_.back() << "\n";
       }
     }
     auto& md = model_.graph.mutable_metadata();

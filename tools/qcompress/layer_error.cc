@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "exporters/qm/from_ir.h"
+#include "qcompress/model_eval.h"
 #include "qcompress/runtime.h"
 
 namespace qc::tools {
@@ -119,15 +120,7 @@ Expected<std::map<std::string, report::ErrorStats>> MeasureLayerErrors(const ir:
   const size_t count = std::min(max_examples, task.eval.size());
   for (const std::vector<size_t>& rows : qat::SequentialBatches(count, 16)) {
     const qat::PaddedBatch b = qat::PadBatch(task.eval, rows, task.pad_id, task.pad_type_id);
-    std::vector<NamedTensor> inputs;
-    for (const ValueSignature& in : ref_model->inputs()) {
-      const std::vector<int64_t>* src = in.name == "input_ids"        ? &b.ids
-                                        : in.name == "attention_mask" ? &b.mask
-                                        : in.name == "token_type_ids" ? &b.type_ids
-                                                                      : nullptr;
-      if (src == nullptr) return Unsupported("layer errors: input '" + in.name + "' is not a text input");
-      inputs.push_back({in.name, HostTensor::Int64({b.batch, b.length}, *src)});
-    }
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, BatchInputsFor(*ref_model, b, "layer errors"));
     QC_ASSIGN_OR_RETURN(auto ref_out, ref_session.Run(inputs));
     QC_ASSIGN_OR_RETURN(auto cmp_out, cmp_session.Run(inputs));
     for (size_t i = 0; i < layers.size(); ++i) {
@@ -136,7 +129,7 @@ Expected<std::map<std::string, report::ErrorStats>> MeasureLayerErrors(const ir:
       const HostTensor* c = FindOutput(cmp_out, cmp_taps.output_names[i]);
       if (r == nullptr || c == nullptr || r->shape != c->shape || r->type != ElementType::kFloat32) continue;
       // [batch, sequence, ...]: only the real tokens; anything else is compared whole.
-      if (r->shape.size() >= 2 && r->shape[0] == b.batch && r->shape[1] == b.length) {
+      if (!b.mask.empty() && r->shape.size() >= 2 && r->shape[0] == b.batch && r->shape[1] == b.length) {
         const auto row = static_cast<size_t>(r->element_count() / (b.batch * b.length));
         for (size_t t = 0; t < b.mask.size(); ++t) {
           if (b.mask[t] == 0) continue;

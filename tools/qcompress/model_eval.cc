@@ -4,6 +4,29 @@
 
 namespace qc::tools {
 
+Expected<std::vector<NamedTensor>> BatchInputsFor(const Model& model, const qat::PaddedBatch& b,
+                                                  const std::string& what) {
+  std::vector<NamedTensor> inputs;
+  for (const ValueSignature& in : model.inputs()) {
+    if (in.name == "pixel_values") {
+      if (b.image_shape.size() != 3) return InvalidArgument(what + ": the model takes images, the data holds text");
+      inputs.push_back({in.name, HostTensor::Float32({b.batch, b.image_shape[0], b.image_shape[1], b.image_shape[2]},
+                                                     b.pixels)});
+      continue;
+    }
+    const std::vector<int64_t>* src = in.name == "input_ids"        ? &b.ids
+                                      : in.name == "attention_mask" ? &b.mask
+                                      : in.name == "token_type_ids" ? &b.type_ids
+                                                                    : nullptr;
+    if (src == nullptr || src->empty()) {
+      return Unsupported(what + ": input '" + in.name +
+                         "' is not one the data provides (input_ids, attention_mask, token_type_ids, pixel_values)");
+    }
+    inputs.push_back({in.name, HostTensor::Int64({b.batch, b.length}, *src)});
+  }
+  return inputs;
+}
+
 Expected<qat::LogitRows> RunQmOnExamples(const std::string& qm_path, const std::vector<qat::EncodedExample>& examples,
                                          int64_t pad_id, int64_t pad_type_id, size_t batch_size) {
   QC_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(qm_path));
@@ -11,18 +34,7 @@ Expected<qat::LogitRows> RunQmOnExamples(const std::string& qm_path, const std::
   qat::LogitRows rows;
   for (const std::vector<size_t>& batch_rows : qat::SequentialBatches(examples.size(), batch_size)) {
     const qat::PaddedBatch b = qat::PadBatch(examples, batch_rows, pad_id, pad_type_id);
-    std::vector<NamedTensor> inputs;
-    for (const ValueSignature& in : model->inputs()) {
-      const std::vector<int64_t>* src = in.name == "input_ids"        ? &b.ids
-                                        : in.name == "attention_mask" ? &b.mask
-                                        : in.name == "token_type_ids" ? &b.type_ids
-                                                                      : nullptr;
-      if (src == nullptr) {
-        return Unsupported(qm_path + ": input '" + in.name +
-                           "' is not a text input (input_ids, attention_mask, token_type_ids)");
-      }
-      inputs.push_back({in.name, HostTensor::Int64({b.batch, b.length}, *src)});
-    }
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, BatchInputsFor(*model, b, qm_path));
     QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, session.Run(inputs));
     QC_ASSIGN_OR_RETURN(const NamedTensor* logits, FindLogits(*model, outputs));
     const HostTensor& t = logits->tensor;

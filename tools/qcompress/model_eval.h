@@ -9,7 +9,16 @@
 #include "qat/data/metrics.h"
 #include "qcompress/status.h"
 
+namespace qc {
+class Model;
+struct NamedTensor;
+}  // namespace qc
+
 namespace qc::tools {
+
+/// The runtime inputs the model declares (input_ids / attention_mask / token_type_ids, or pixel_values) for a batch.
+Expected<std::vector<NamedTensor>> BatchInputsFor(const Model& model, const qat::PaddedBatch& batch,
+                                                  const std::string& what);
 
 /// The model's logits (FindLogits) for every example, in order; batches of `batch_size` padded to their longest.
 Expected<qat::LogitRows> RunQmOnExamples(const std::string& qm_path, const std::vector<qat::EncodedExample>& examples,

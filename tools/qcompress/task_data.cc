@@ -1,5 +1,7 @@
 #include "qcompress/task_data.h"
 
+#include "qat/data/image_data.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -44,6 +46,27 @@ int64_t MaxPositions(const ir::Graph& graph) {
   return 0;
 }
 
+// An image model (ViT): --data / --eval are folders with images.npy and labels.npy.
+Expected<TaskData> LoadImageTask(const CompressOptions& o, const qat::ImageSpecOfModel& spec, TaskData task) {
+  if (task.kind == qat::TaskKind::kRegression) return InvalidArgument("--task regression: image models classify");
+  int classes = 0;
+  if (!o.data_path.empty()) {
+    QC_ASSIGN_OR_RETURN(task.train, qat::ReadImageDataset(o.data_path, spec, &classes));
+    if (task.train.empty()) return InvalidArgument(o.data_path + ": no images");
+    task.labeled_train = true;
+    task.num_labels = std::max(task.num_labels, classes);
+  }
+  if (!o.eval_path.empty()) {
+    QC_ASSIGN_OR_RETURN(task.eval, qat::ReadImageDataset(o.eval_path, spec, &classes));
+    if (task.eval.empty()) return InvalidArgument(o.eval_path + ": no images");
+    task.num_labels = std::max(task.num_labels, classes);
+    task.eval_targets = Targets(task.eval);
+    task.eval_description = fs::path(o.eval_path).filename().string() + ", " + std::to_string(task.eval.size()) +
+                            " images";
+  }
+  return task;
+}
+
 }  // namespace
 
 std::vector<double> Targets(const std::vector<qat::EncodedExample>& examples) {
@@ -65,6 +88,7 @@ Expected<TaskData> LoadTaskData(const CompressOptions& o, const ir::Graph& graph
     return InvalidArgument("--metric must be accuracy, f1, mcc, pearson or spearman, got '" + o.metric + "'");
   }
   if (o.max_length != 0 && o.max_length < 8) return InvalidArgument("--max-length must be at least 8");
+  if (auto image = qat::ImageSpecFromGraph(graph); image.ok()) return LoadImageTask(o, *image, std::move(task));
   QC_ASSIGN_OR_RETURN(qat::DatasetOptions dataset_options, DatasetOptionsFromFlags(o, task.kind));
   auto tokenizer = qat::TokenizerFromGraph(graph);
   if (!tokenizer.ok()) {
