@@ -75,6 +75,19 @@ TEST_CASE("--calib gives static activation scales from the float model, determin
   CHECK(a.output.find("a=static") != std::string::npos);
   const Result run = Run(kQcrun + " run " + Quote((Dir() / "calib_a.qm").string()) + " --text 'a gripping film'");
   REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+  // GLUE files: the header names the text column(s) and is not calibrated on; CoLA has no header, text in column 3.
+  const fs::path glue = WriteFile("glue.tsv", "label\tsentence\n1\ta gripping film\n0\tthe plot is dull\n");
+  const Result g = Compress("--bits 2 --calib " + Quote(glue.string()), "calib_glue.qm");
+  REQUIRE_MESSAGE(g.exit_code == 0, g.output);
+  CHECK(g.output.find("calibration: 2 texts") != std::string::npos);
+  const fs::path pairs = WriteFile("rte.tsv", "index\tsentence1\tsentence2\tlabel\n0\ta film\tit is good\tentailment\n");
+  const Result p = Compress("--bits 2 --calib " + Quote(pairs.string()), "calib_pairs.qm");
+  REQUIRE_MESSAGE(p.exit_code == 0, p.output);
+  CHECK(p.output.find("calibration: 1 texts") != std::string::npos);
+  const fs::path cola = WriteFile("cola.tsv", "gj04\t1\t\tthe sailors rode\ngj04\t0\t*\trode the\n");
+  const Result c = Compress("--bits 2 --calib " + Quote(cola.string()), "calib_cola.qm");
+  REQUIRE_MESSAGE(c.exit_code == 0, c.output);
+  CHECK(c.output.find("calibration: 2 texts") != std::string::npos);
 
   const fs::path empty = WriteFile("empty.txt", "\n\n");
   const Result e = Compress("--bits 2 --calib " + Quote(empty.string()), "x.qm");

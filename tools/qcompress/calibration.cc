@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -43,7 +44,53 @@ Expected<ir::Graph> ObservableGraph(const ir::Graph& source, const std::vector<i
   return graph;
 }
 
+std::vector<std::string> SplitTabs(const std::string& line) {
+  std::vector<std::string> cells;
+  size_t start = 0;
+  for (size_t tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', start)) {
+    cells.push_back(line.substr(start, tab - start));
+    start = tab + 1;
+  }
+  cells.push_back(line.substr(start));
+  return cells;
+}
+
+int FindColumn(const std::vector<std::string>& header, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
 }  // namespace
+
+Status RuntimeCalibrationObserver::DetectColumns(const std::string& first_line, bool* first_is_header) {
+  *first_is_header = false;
+  if (!columns_.empty()) {  // --text-col given
+    *first_is_header = has_header_;
+    return Status::Ok();
+  }
+  if (fs::path(text_path_).extension() != ".tsv") {
+    columns_ = {-1};  // plain text: the whole line
+    return Status::Ok();
+  }
+  const std::vector<std::string> header = SplitTabs(first_line);
+  const int a = FindColumn(header, {"sentence", "sentence1", "question", "question1", "#1 String", "premise", "text"});
+  const int b = FindColumn(header, {"sentence2", "question2", "#2 String", "hypothesis"});
+  const int question_sentence = FindColumn(header, {"question"}) >= 0 ? FindColumn(header, {"sentence"}) : -1;
+  if (a >= 0) {
+    *first_is_header = true;
+    columns_ = {a};
+    if (b >= 0) columns_.push_back(b);
+    if (b < 0 && question_sentence >= 0 && question_sentence != a) columns_.push_back(question_sentence);  // QNLI
+    return Status::Ok();
+  }
+  // CoLA's header-less layout (source, label, original label, sentence); otherwise header-less text in column 0.
+  columns_ = {header.size() == 4 ? 3 : 0};
+  return Status::Ok();
+}
 
 Expected<std::vector<float>> RuntimeCalibrationObserver::ObserveAbsMax(const ir::Graph& source,
                                                                        const std::vector<ir::ValueId>& values) {
@@ -70,11 +117,31 @@ Expected<std::vector<float>> RuntimeCalibrationObserver::ObserveAbsMax(const ir:
   std::vector<float> amax(values.size(), 0.0f);
   samples_ = 0;
   std::string line;
+  bool detected = false;
   for (size_t line_no = 1; std::getline(in, line); ++line_no) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string text = line.substr(0, line.find('\t'));
-    if (text.empty()) continue;
-    auto outputs = session.RunText({text});
+    if (!detected) {
+      bool header = false;
+      QC_RETURN_IF_ERROR(DetectColumns(line, &header));
+      detected = true;
+      if (header) continue;
+    }
+    std::string a, b;
+    if (columns_.front() < 0) {
+      a = line;
+    } else {
+      const std::vector<std::string> cells = SplitTabs(line);
+      const auto need = static_cast<size_t>(*std::max_element(columns_.begin(), columns_.end()));
+      if (cells.size() <= need) {
+        if (line.empty()) continue;
+        return InvalidArgument(text_path_ + ":" + std::to_string(line_no) + ": " + std::to_string(cells.size()) +
+                               " columns, the text is in column " + std::to_string(need));
+      }
+      a = cells[static_cast<size_t>(columns_[0])];
+      if (columns_.size() > 1) b = cells[static_cast<size_t>(columns_[1])];
+    }
+    if (a.empty()) continue;
+    auto outputs = b.empty() ? session.RunText({a}) : session.RunText({a}, {b});
     if (!outputs.ok()) return outputs.status().WithContext(text_path_ + ":" + std::to_string(line_no));
     for (size_t i = 0; i < values.size(); ++i) {
       for (float x : (*outputs)[static_cast<size_t>(index[i])].tensor.floats) {

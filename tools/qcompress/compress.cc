@@ -233,7 +233,7 @@ class CompressRun {
   int Quantize() {
     std::optional<RuntimeCalibrationObserver> observer;
     if (!o_.calib_path.empty()) {
-      observer.emplace(o_.calib_path);
+      observer.emplace(o_.calib_path, o_.text_columns, !o_.no_header);
       pipeline_->observer = &*observer;
       auto hash = HashFiles({o_.calib_path});
       if (!hash.ok()) return Fail(hash.status(), kExitBadInput);
