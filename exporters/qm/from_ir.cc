@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <set>
 
+#include "exporters/qm/ir_mapping.h"
 #include "exporters/qm/qm_writer.h"
 #include "ir/quant.h"
 #include "ir/verifier.h"
 #include "runtime/format/qm_quant_rules.h"
 
 namespace qc {
-namespace {
-
-// The IR's quantized-op enums and the file's are the same numbers (both are stored as-is).
+namespace qm_mapping {
+// The forward tables (exporters/qm/ir_mapping.h); to_ir.cc derives the reverse ones from them. and the file's are the same numbers (both are stored as-is).
 static_assert(static_cast<int64_t>(ir::QWeightFormat::kT2R4K128) == static_cast<int64_t>(qm::QmWeightFormat::kT2R4K128));
 static_assert(static_cast<int64_t>(ir::QWeightFormat::kI4) == static_cast<int64_t>(qm::QmWeightFormat::kI4));
 static_assert(static_cast<int64_t>(ir::QWeightFormat::kI8) == static_cast<int64_t>(qm::QmWeightFormat::kI8));
@@ -94,6 +94,14 @@ Expected<qm::AttrKey> ToQmAttrKey(ir::AttrName name) {
   return Unsupported("IR attribute " + std::string(ir::AttrNameText(name)) + " has no .qm equivalent yet");
 }
 
+}  // namespace qm_mapping
+
+namespace {
+using qm_mapping::ToQmAttrKey;
+using qm_mapping::ToQmDType;
+using qm_mapping::ToQmOpType;
+
+// The IR's quantized-op enums
 // IR attribute values and metadata values are variants over the same kinds (metadata adds string lists).
 template <typename Variant>
 qm::Datum ToDatum(const Variant& v) {

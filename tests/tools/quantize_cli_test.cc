@@ -63,6 +63,15 @@ TEST_CASE("the quantized file is much smaller than the float one") {
   REQUIRE(Compress("-q", "float.qm").exit_code == 0);
   REQUIRE(Compress("--bits 2 -q", "t2.qm").exit_code == 0);
   CHECK(fs::file_size(Dir() / "t2.qm") * 3 < fs::file_size(Dir() / "float.qm"));
+  // A float .qm is a valid input (e.g. a fine-tuned teacher); a compressed one is refused, naming the op.
+  const Result again = Run(kQcompress + " " + Quote((Dir() / "float.qm").string()) + " --bits 2 -q -o " +
+                           Quote((Dir() / "from_qm.qm").string()));
+  CHECK_MESSAGE(again.exit_code == 0, again.output);
+  CHECK(ReadBytes(Dir() / "from_qm.qm").size() == ReadBytes(Dir() / "t2.qm").size());
+  const Result twice = Run(kQcompress + " " + Quote((Dir() / "t2.qm").string()) + " --bits 2 -o " +
+                           Quote((Dir() / "twice.qm").string()));
+  CHECK(twice.exit_code == 1);
+  CHECK(twice.output.find("already compressed") != std::string::npos);
 }
 
 TEST_CASE("--calib gives static activation scales from the float model, deterministically") {

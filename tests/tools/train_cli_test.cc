@@ -75,6 +75,11 @@ TEST_CASE("--finetune trains a float teacher and reports both scores") {
   const Result inspect = Run(kQcrun + " inspect " + Q(out));
   REQUIRE_MESSAGE(inspect.exit_code == 0, inspect.output);
   CHECK(inspect.output.find("quality.metric = \"accuracy\"") != std::string::npos);
+  // The two-step flow: the fine-tuned teacher .qm is the input of the distillation run.
+  const Result student = Run(kQcompress + " " + Q(out) + " --bits 2 --distill ti" + DataFlags() +
+                             " --steps 8 --ti-steps 2 -o " + Q(Dir() / "from_teacher.qm"));
+  REQUIRE_MESSAGE(student.exit_code == 0, student.output);
+  CHECK(student.output.find("imported qcompress .qm") != std::string::npos);
 }
 
 TEST_CASE("--distill kd, kdqat and ti write a ternary .qm with an embedded report and pass a loose gate") {

@@ -10,6 +10,7 @@
 #include "importers/hf/config.h"
 #include "importers/hf/hf_importer.h"
 #include "importers/hf/tokenizer_metadata.h"
+#include "exporters/qm/to_ir.h"
 #include "importers/onnx/import.h"
 
 namespace qc::tools {
@@ -100,6 +101,18 @@ Expected<ImportedModel> ImportModel(const std::string& path, const ImportModelOp
       if (fs::exists(p, ec)) files.push_back(p.string());
     }
     QC_ASSIGN_OR_RETURN(model.source_hash, HashFiles(files));
+    return model;
+  }
+  if (fs::path(path).extension() == ".qm") {
+    // A float model written by qcompress (e.g. a --finetune teacher): graph, tokenizer and labels are inside.
+    QC_ASSIGN_OR_RETURN(QmImport q, ImportQmFile(path));
+    model.kind = "qm";
+    model.graph = std::move(q.graph);
+    model.report = "imported qcompress .qm (producer " + q.provenance.producer_name + " " +
+                   q.provenance.producer_version +
+                   (q.provenance.source_model_name.empty() ? "" : ", source " + q.provenance.source_model_name) +
+                   ")\n";
+    QC_ASSIGN_OR_RETURN(model.source_hash, HashFiles({path}));
     return model;
   }
   onnx_import::ImportOptions onnx_options;
