@@ -2,6 +2,7 @@
 # Installs the Debian packages qcompress needs, idempotently: only what is missing, with one `apt-get update`.
 #   tools/install-deps.sh build        # what building the product needs
 #   tools/install-deps.sh build test   # plus what the test suite needs
+#   tools/install-deps.sh neon         # the AArch64 cross compiler and qemu-user (tools/run-neon-tests.sh)
 # Lists live in tools/deps/debian-<group>.txt. Works as root, or through sudo when available.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

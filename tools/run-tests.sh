@@ -2,17 +2,19 @@
 # Builds everything and runs the whole test suite; this is what CI runs (.ci/run). On a fresh Debian 12 machine it
 # installs what it needs first. Steps:
 #   1. the deployable runtime alone (proves runtime/ needs nothing else of ours)
+#   1b. the kernel tests cross-built for AArch64 and run under qemu-aarch64 (tools/run-neon-tests.sh: the NEON
+#       kernels against their scalar references)
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (without LibTorch) and its tests
 #   3. the full Release build (with LibTorch); tools/test-install.sh (install the runtime, build examples/ against
 #      it with CMake and pkg-config); the whole suite, whose CTest summary closes the output
-# Environment: QC_BUILD_ROOT (default <repo>/build), QC_JOBS (default nproc), QC_SKIP_SANITIZERS=1.
+# Environment: QC_BUILD_ROOT (default <repo>/build), QC_JOBS (default nproc), QC_SKIP_SANITIZERS=1, QC_SKIP_NEON=1.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_root=${QC_BUILD_ROOT:-$root/build}
 jobs=${QC_JOBS:-$(nproc)}
 export QC_REQUIRE_CHROMIUM=${QC_REQUIRE_CHROMIUM:-1}  # tests/report: the headless-Chromium render check must run, not skip
 
-"$root/tools/install-deps.sh" build test
+"$root/tools/install-deps.sh" build test neon
 
 step() { echo; echo "=== $* ==="; }
 elapsed() { echo "--- $1 took $(( $(date +%s) - $2 ))s"; }
@@ -22,6 +24,13 @@ step "runtime alone"
 cmake -S "$root/runtime" -B "$build_root/runtime-only" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_root/runtime-only" -j "$jobs"
 elapsed "runtime-alone build" "$t0"
+
+if [ "${QC_SKIP_NEON:-0}" != 1 ]; then
+  tn=$(date +%s)
+  step "NEON kernel tests (AArch64 cross build under qemu-aarch64)"
+  QC_BUILD_ROOT="$build_root" QC_JOBS="$jobs" "$root/tools/run-neon-tests.sh"
+  elapsed "NEON kernel tests" "$tn"
+fi
 
 if [ "${QC_SKIP_SANITIZERS:-0}" != 1 ]; then
   t1=$(date +%s)

@@ -1,5 +1,6 @@
 // The C API (qcompress/qcompress.h): versions, errors, models and sessions over the C++ API. Results are in
 // c_api_result.cc. Every entry point that can fail runs under capi::Guard, so no exception crosses the boundary.
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 
@@ -35,15 +36,23 @@ namespace {
 
 thread_local std::string t_last_error;
 
-// Options structs carry their size so that later versions can append fields; an older, smaller struct than this
-// version knows would leave fields unset.
+// Options structs carry their size so that later versions can append fields. `min_size` is the size of the
+// struct's first released version (the default: the whole struct): an application built against an older header
+// passes a smaller struct_size, and the fields past it keep their defaults (HasField). Anything smaller is refused.
 template <typename Options>
-Status CheckOptionsSize(const Options* options, const char* function, const char* macro) {
-  if (options->struct_size < sizeof(Options)) {
+Status CheckOptionsSize(const Options* options, const char* function, const char* macro,
+                        size_t min_size = sizeof(Options)) {
+  if (options->struct_size < min_size) {
     return InvalidArgument(std::string(function) + ": options.struct_size is " + std::to_string(options->struct_size) +
-                           ", expected " + std::to_string(sizeof(Options)) + " (initialize with " + macro + ")");
+                           ", expected at least " + std::to_string(min_size) + " (initialize with " + macro + ")");
   }
   return Status::Ok();
+}
+
+// True when the caller's struct (of options->struct_size bytes) contains the field at [offset, offset + size).
+template <typename Options>
+bool HasField(const Options* options, size_t offset, size_t size) {
+  return options->struct_size >= offset + size;
 }
 
 Expected<LoadOptions> ToLoadOptions(const qc_model_options* options, const char* function) {
@@ -194,9 +203,13 @@ qc_status qc_session_create(const qc_model* model, const qc_session_options* opt
     if (model == nullptr) return NullArgument("qc_session_create", "model");
     qc::SessionOptions o;
     if (options != nullptr) {
-      QC_RETURN_IF_ERROR(qc::capi::CheckOptionsSize(options, "qc_session_create", "QC_SESSION_OPTIONS_INIT"));
+      QC_RETURN_IF_ERROR(qc::capi::CheckOptionsSize(options, "qc_session_create", "QC_SESSION_OPTIONS_INIT",
+                                                    offsetof(qc_session_options, num_threads)));
       o.max_length = options->max_length;
       o.pad_to_length = options->pad_to_length;
+      if (qc::capi::HasField(options, offsetof(qc_session_options, num_threads), sizeof(options->num_threads))) {
+        o.num_threads = options->num_threads;
+      }
     }
     QC_ASSIGN_OR_RETURN(qc::Session s, qc::Session::Create(model->model, o));
     *session = new qc_session{model->model, std::move(s)};

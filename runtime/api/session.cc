@@ -1,6 +1,7 @@
 #include <map>
 
 #include "api/model_impl.h"
+#include "core/thread_pool.h"
 #include "exec/executor.h"
 
 namespace qc {
@@ -8,10 +9,11 @@ namespace qc {
 struct Session::State {
   std::shared_ptr<const Model> model;
   SessionOptions options;
+  std::unique_ptr<ThreadPool> pool;  // declared before the executor, which keeps a pointer to it
   exec::Executor executor;
 
-  State(std::shared_ptr<const Model> m, const SessionOptions& o)
-      : model(std::move(m)), options(o), executor(model->impl().plan) {}
+  State(std::shared_ptr<const Model> m, const SessionOptions& o, std::unique_ptr<ThreadPool> p)
+      : model(std::move(m)), options(o), pool(std::move(p)), executor(model->impl().plan, pool.get()) {}
 };
 
 namespace {
@@ -54,7 +56,15 @@ Expected<Session> Session::Create(std::shared_ptr<const Model> model, const Sess
   if (options.pad_to_length < 0 || options.max_length < 0) {
     return InvalidArgument("Session::Create: pad_to_length and max_length must be >= 0");
   }
-  return Session(std::make_unique<State>(std::move(model), options));
+  if (options.num_threads < 1 || options.num_threads > kMaxPoolThreads) {
+    return InvalidArgument("Session::Create: num_threads is " + std::to_string(options.num_threads) + ", expected 1.." +
+                           std::to_string(kMaxPoolThreads));
+  }
+  std::unique_ptr<ThreadPool> pool;
+  if (options.num_threads > 1) {
+    QC_ASSIGN_OR_RETURN(pool, ThreadPool::Create(options.num_threads));
+  }
+  return Session(std::make_unique<State>(std::move(model), options, std::move(pool)));
 }
 
 Expected<std::vector<NamedTensor>> Session::Run(const std::vector<NamedTensor>& inputs) {

@@ -5,6 +5,7 @@
 
 #include "configs/gemm_config.h"
 #include "exec/operand_checks.h"
+#include "exec/parallel_ops.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
@@ -206,7 +207,7 @@ Status Executor::RunOp(const PlannedOp& op) {
       if (a.is_float()) {
         out.f.resize(n);
         if (op.type == OpType::Add && a.dims == b.dims) {
-          Add(a.fdata(), b.fdata(), n, out.f.data());
+          ParallelAdd(pool_, a.fdata(), b.fdata(), n, out.f.data());
         } else if (op.type == OpType::Add) {
           BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(), [](float x, float y) { return x + y; });
         } else if (op.type == OpType::Sub) {
@@ -237,8 +238,9 @@ Status Executor::RunOp(const PlannedOp& op) {
       }
       out.dims = x.dims;
       out.f.resize(static_cast<size_t>(out.count()));
-      LayerNorm(x.fdata(), static_cast<size_t>(x.count() / std::max<int64_t>(cols, 1)), static_cast<size_t>(cols),
-                In(op, 1).fdata(), In(op, 2).fdata(), static_cast<float>(op.attrs.epsilon), out.f.data());
+      ParallelLayerNorm(pool_, x.fdata(), static_cast<size_t>(x.count() / std::max<int64_t>(cols, 1)),
+                        static_cast<size_t>(cols), In(op, 1).fdata(), In(op, 2).fdata(),
+                        static_cast<float>(op.attrs.epsilon), out.f.data());
       break;
     }
     case OpType::Linear: {
@@ -262,7 +264,7 @@ Status Executor::RunOp(const PlannedOp& op) {
       g.bias = Has(op, 2) ? In(op, 2).fdata() : nullptr;
       g.y = out.f.data();
       g.y_stride = g.n;
-      F32Gemm(g);
+      ParallelF32Gemm(pool_, g);
       break;
     }
     case OpType::Gelu:
@@ -273,15 +275,11 @@ Status Executor::RunOp(const PlannedOp& op) {
       out.dims = x.dims;
       const size_t n = static_cast<size_t>(x.count());
       out.f.resize(n);
-      if (op.type == OpType::Tanh) {
-        Tanh(x.fdata(), n, out.f.data());
-      } else if (op.type == OpType::Relu) {
-        Relu(x.fdata(), n, out.f.data());
-      } else if (op.attrs.approximate == 1) {
-        GeluTanh(x.fdata(), n, out.f.data());
-      } else {
-        GeluErf(x.fdata(), n, out.f.data());
-      }
+      const auto fn = op.type == OpType::Tanh     ? &Tanh
+                      : op.type == OpType::Relu   ? &Relu
+                      : op.attrs.approximate == 1 ? &GeluTanh
+                                                  : &GeluErf;
+      ParallelElements(pool_, n, fn, x.fdata(), out.f.data());
       break;
     }
     case OpType::Softmax: {
@@ -294,7 +292,7 @@ Status Executor::RunOp(const PlannedOp& op) {
       out.dims = x.dims;
       out.f.resize(static_cast<size_t>(x.count()));
       const size_t cols = static_cast<size_t>(x.dims.back());
-      Softmax(x.fdata(), static_cast<size_t>(x.count()) / std::max<size_t>(cols, 1), cols, out.f.data());
+      ParallelSoftmax(pool_, x.fdata(), static_cast<size_t>(x.count()) / std::max<size_t>(cols, 1), cols, out.f.data());
       break;
     }
     case OpType::Attention: {
@@ -308,9 +306,8 @@ Status Executor::RunOp(const PlannedOp& op) {
       FillAttentionParams(op, q.dims, &p);
       out.dims = q.dims;
       out.f.resize(static_cast<size_t>(q.count()));
-      std::vector<float> scratch(AttentionScratchFloats(p));
-      QC_RETURN_IF_ERROR(MultiHeadAttention(p, q.fdata(), In(op, 1).fdata(), In(op, 2).fdata(), mask_of(3),
-                                            out.f.data(), scratch.data())
+      QC_RETURN_IF_ERROR(ParallelAttention(pool_, p, q.fdata(), In(op, 1).fdata(), In(op, 2).fdata(), mask_of(3),
+                                           out.f.data())
                              .WithContext(op.description));
       break;
     }

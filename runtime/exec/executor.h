@@ -2,9 +2,11 @@
 //
 // An Executor belongs to one Session: it keeps the buffers of intermediate values between runs (so steady-state
 // inference allocates little) and frees each intermediate after its last reader. Constants are read in place from
-// the mapping. Run-time shape checks name the op and the operand that does not fit.
+// the mapping. Run-time shape checks name the op and the operand that does not fit. With a thread pool (the
+// Session's), the heavy ops are split across its threads as exec/parallel_ops.h describes: the outputs are
+// bit-identical for every thread count.
 //
-//   exec::Executor executor(plan);
+//   exec::Executor executor(plan, pool);   // pool may be null: everything on the calling thread
 //   std::vector<exec::RtTensor> outputs;
 //   QC_RETURN_IF_ERROR(executor.Run(std::move(inputs), &outputs));   // inputs in graph-input order
 #pragma once
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "exec/plan.h"
 #include "exec/quantized_ops.h"
 #include "qcompress/status.h"
@@ -35,7 +38,10 @@ struct RtTensor {
 
 class Executor {
  public:
-  explicit Executor(const Plan& plan) : plan_(plan) {}
+  /// `pool` (may be null) must outlive the executor.
+  explicit Executor(const Plan& plan, ThreadPool* pool = nullptr) : plan_(plan), pool_(pool) {
+    quant_scratch_.pool = pool;
+  }
 
   /// `inputs` in the order of plan.inputs; `outputs` receives plan.outputs in order (owned copies).
   Status Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* outputs);
@@ -46,6 +52,7 @@ class Executor {
   bool Has(const PlannedOp& op, size_t k) const { return k < op.inputs.size() && op.inputs[k] >= 0; }
 
   const Plan& plan_;
+  ThreadPool* pool_;
   std::vector<RtTensor> values_;
   QuantScratch quant_scratch_;  ///< int8 activations etc. of the quantized ops, reused across runs
 };

@@ -8,6 +8,7 @@
 #include "configs/t2_gemm_config.h"
 #include "exec/executor.h"
 #include "exec/operand_checks.h"
+#include "exec/parallel_ops.h"
 #include "format/qm_quant_rules.h"
 #include "ops/elementwise.h"
 #include "ops/qattention.h"
@@ -32,7 +33,8 @@ Status QuantizeInput(const PlannedOp& op, const float* x, size_t m, size_t k, si
                                                                           : ActGranularity::kPerToken;
     params.clip = clip;
     const ActQuantOutput out{s.q.data(), q_cols, q_cols, s.scale.data(), s.dequant.data(), s.row_sum.data()};
-    return QuantizeActivations(x, m, k, k, params, out).WithContext(op.description);
+    // threads: per-token rows split across the session's pool (exec/parallel_ops.h)
+    return ParallelQuantizeActivations(s.pool, x, m, k, params, out).WithContext(op.description);
   }
   // Static: the scale comes from the exported amax; values beyond it (or beyond a smaller act_clip) saturate.
   const auto amax = static_cast<float>(op.attrs.act_amax);
@@ -100,10 +102,13 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
   a.m = m;
   a.n = n;
   a.k = k;
-  GetT2GemmKernel().fn(a, 0, m, 0, n);
+  const T2GemmKernel& kernel = GetT2GemmKernel();
+  SplitColumns(scratch.pool, n, static_cast<size_t>(kernel.rows), m * k,  // threads: split N here
+               [&](size_t n0, size_t n1) { kernel.fn(a, 0, m, n0, n1); });
   const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
-  if (epilogue == qm::QmEpilogue::kGeluErf) GeluErf(out->f.data(), m * n, out->f.data());
-  if (epilogue == qm::QmEpilogue::kGeluTanh) GeluTanh(out->f.data(), m * n, out->f.data());
+  float* y = out->f.data();  // threads: the elementwise epilogue splits too
+  if (epilogue == qm::QmEpilogue::kGeluErf) ParallelElements(scratch.pool, m * n, &GeluErf, y, y);
+  if (epilogue == qm::QmEpilogue::kGeluTanh) ParallelElements(scratch.pool, m * n, &GeluTanh, y, y);
   return Status::Ok();
 }
 
@@ -151,10 +156,10 @@ Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, 
   out->f.resize(static_cast<size_t>(q.count()));
   if (p.batch == 0 || p.seq == 0) return Status::Ok();
   QC_RETURN_IF_ERROR(ValidateQAttention(p).WithContext(op.description));
-  scratch.attention.resize(QAttentionScratchBytes(p));
   TokenMask token_mask = TokenMask::None();
   if (mask != nullptr) token_mask = mask->is_float() ? TokenMask::Float(mask->fdata()) : TokenMask::Int64(mask->idata());
-  return QAttentionForward(p, q.fdata(), k.fdata(), v.fdata(), token_mask, out->f.data(), scratch.attention.data())
+  return ParallelQAttention(scratch.pool, p, q.fdata(), k.fdata(), v.fdata(), token_mask, out->f.data(),
+                            &scratch.attention)
       .WithContext(op.description);
 }
 

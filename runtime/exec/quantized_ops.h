@@ -22,17 +22,22 @@
 #include "exec/plan.h"
 #include "qcompress/status.h"
 
+namespace qc {
+class ThreadPool;  // core/thread_pool.h
+}
+
 namespace qc::exec {
 
 struct RtTensor;  // exec/executor.h
 
 /// Buffers reused across runs: int8 activation rows (padded to the kernel's K block), their scales, row sums.
 struct QuantScratch {
+  ThreadPool* pool = nullptr;  ///< the session's pool (exec/parallel_ops.h splits); null: the calling thread only
   std::vector<int8_t> q;
   std::vector<float> scale;
   std::vector<float> dequant;
   std::vector<int32_t> row_sum;
-  std::vector<unsigned char> attention;  ///< QAttentionScratchBytes
+  std::vector<unsigned char> attention;  ///< QAttentionScratchBytes per part of the (batch × head) split
 };
 
 /// y = QLinear(x) into `out` (dims x.dims with the last replaced by N). `bias` may be null.

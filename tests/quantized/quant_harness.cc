@@ -88,7 +88,7 @@ Expected<std::vector<NamedTensor>> RunIrGraph(const ir::Graph& graph, const std:
                                               int threads) {
   QC_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, ExportAndLoad(graph));
   SessionOptions options;
-  (void)threads;  // thread count: wired when the runtime's thread pool exists
+  if (threads > 0) options.num_threads = threads;
   QC_ASSIGN_OR_RETURN(Session session, Session::Create(model, options));
   return session.Run(inputs);
 }

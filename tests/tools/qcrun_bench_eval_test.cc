@@ -349,3 +349,21 @@ TEST_CASE("eval metrics: accuracy, MCC and F1 by hand") {
   CHECK(three.accuracy == doctest::Approx(0.75));
   CHECK_FALSE(three.mcc.has_value());
 }
+
+TEST_CASE("qcrun --threads: bench records it, run prints the same outputs at any thread count, 257 is refused") {
+  const std::string tiny = Q(TinyQm());
+  const Result bench = Run(kQcrun + " bench " + tiny + " --batch 2 --seq 16 --warmup 1 --iters 2 --threads 2 --json");
+  REQUIRE_MESSAGE(bench.exit_code == 0, bench.err);
+  const auto j = nlohmann::json::parse(bench.out, nullptr, /*allow_exceptions=*/false);
+  REQUIRE_FALSE(j.is_discarded());
+  CHECK(j["threads"] == 2);
+  CHECK(j["outputs_finite"] == true);
+  const std::string texts = " --text \"a gripping film\" --text \"dull\" --json";
+  const Result one = Run(kQcrun + " run " + tiny + texts);
+  const Result three = Run(kQcrun + " run " + tiny + texts + " --threads 3");
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  REQUIRE_MESSAGE(three.exit_code == 0, three.err);
+  CHECK(one.out == three.out);
+  CHECK(Run(kQcrun + " run " + tiny + texts + " --threads 257").exit_code == 2);
+  CHECK(Run(kQcrun + " bench " + tiny + " --threads 257").exit_code == 2);
+}

@@ -167,11 +167,7 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   const int64_t rss_after_load = ProcStatusBytes("VmRSS");
 
   SessionOptions session_options;
-  if (options.threads != 1) {
-    // The runtime's SessionOptions has no thread count yet; refuse rather than report a 1-thread number as N.
-    err << "qcrun bench: --threads " << options.threads << " is not supported by this runtime (single-threaded)\n";
-    return 1;
-  }
+  session_options.num_threads = options.threads;
   auto session = Session::Create(*model, session_options);
   if (!session.ok()) return Fail(err, session.status());
   auto inputs = MakeSyntheticInputs(**model, options.batch, options.seq);

@@ -211,6 +211,7 @@ int RunEval(const EvalOptions& o, std::ostream& out, std::ostream& err) {
 
   SessionOptions session_options;
   session_options.max_length = o.max_length;
+  session_options.num_threads = o.threads;
   auto session = Session::Create(*model, session_options);
   if (!session.ok()) return Fail(err, session.status().ToString());
 

@@ -29,6 +29,7 @@ struct EvalOptions {
   int64_t batch = 16;
   int64_t max_length = 0;  ///< truncate token sequences; 0: the tokenizer's model_max_length
   int64_t limit = 0;       ///< evaluate only the first N examples; 0: all
+  int threads = 1;         ///< SessionOptions::num_threads (results do not depend on it)
   bool json = false;
 };
 

@@ -4,7 +4,7 @@
 //   qcrun run bert.qm --text "a gripping film" [--pair "..."] [--json]
 //   qcrun run bert.qm --ids 101,2023,102 [--json]  # token ids directly
 //   qcrun bench bert.qm --batch 1 --seq 128 --threads 1 [--json]   # latency, throughput, peak RSS
-//   qcrun eval sst2.qm --data SST-2/dev.tsv [--json]                # accuracy on a GLUE-style TSV
+//   qcrun eval sst2.qm --data SST-2/dev.tsv [--threads 4] [--json]  # accuracy on a GLUE-style TSV
 //
 // Exit codes: 0 success, 1 bad input or I/O error (including a corrupt or too-new .qm), 2 usage error.
 #include <CLI/CLI.hpp>
@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   auto* ids = run->add_option("--ids", run_options.ids, "Comma-separated token ids (one sequence)")->delimiter(',');
   text->excludes(ids);
   run->add_option("--max-length", run_options.max_length, "Truncate token sequences to this length");
+  run->add_option("--threads", run_options.threads, "Threads of the session (outputs do not depend on it)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   run->add_flag("--json", run_options.json, "Print JSON");
 
   qc::tools::BenchOptions bench_options;
@@ -45,8 +48,8 @@ int main(int argc, char** argv) {
   bench->add_option("--seq", bench_options.seq, "Sequence length (token models)")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  bench->add_option("--threads", bench_options.threads, "Threads of the session")
-      ->check(CLI::Range(1, 1000000))
+  bench->add_option("--threads", bench_options.threads, "Threads of the session (outputs do not depend on it)")
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
   bench->add_option("--warmup", bench_options.warmup, "Untimed runs first (at least one always runs)")
       ->check(CLI::Range(0, 1000000))
@@ -67,6 +70,9 @@ int main(int argc, char** argv) {
   eval->add_option("--max-length", eval_options.max_length, "Truncate token sequences to this length")
       ->check(CLI::Range(0, 1000000));
   eval->add_option("--limit", eval_options.limit, "Only the first N examples")->check(CLI::Range(0, 1000000));
+  eval->add_option("--threads", eval_options.threads, "Threads of the session (results do not depend on it)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   eval->add_flag("--json", eval_options.json, "Print JSON");
 
   try {

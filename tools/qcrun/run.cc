@@ -39,6 +39,7 @@ int RunModel(const RunOptions& options, std::ostream& out, std::ostream& err) {
   }
   SessionOptions session_options;
   session_options.max_length = options.max_length;
+  session_options.num_threads = options.threads;
   auto session = Session::Create(*model, session_options);
   if (!session.ok()) {
     err << "qcrun: error: " << session.status().ToString() << "\n";

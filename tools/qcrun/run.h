@@ -14,6 +14,7 @@ struct RunOptions {
   std::vector<std::string> pairs;
   std::vector<int64_t> ids;
   int64_t max_length = 0;
+  int threads = 1;  ///< SessionOptions::num_threads
   bool json = false;
 };
 

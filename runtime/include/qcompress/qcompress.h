@@ -131,13 +131,17 @@ QC_API qc_status qc_model_image_shape(const qc_model* model, size_t* channels, s
 
 /* ---- sessions ---------------------------------------------------------------------------------------------- */
 
-/* Later versions append fields here (e.g. a thread count once the C++ SessionOptions has one). */
+/* Later versions append fields here. A struct_size that ends before a field (an application built against an
+ * older header) leaves that field at its default. */
 typedef struct qc_session_options {
   uint32_t struct_size;
   int64_t max_length;    /* truncate token sequences to this length; 0: the tokenizer's model_max_length */
   int64_t pad_to_length; /* pad token sequences to this length; 0: to the longest text of the batch */
+  /* Threads one run uses, counting the caller, 1..256 (default 1; appended field: a struct_size ending before it
+   * means 1). The session owns its threads; outputs are bit-identical for every thread count. */
+  int32_t num_threads;
 } qc_session_options;
-#define QC_SESSION_OPTIONS_INIT {sizeof(qc_session_options), 0, 0}
+#define QC_SESSION_OPTIONS_INIT {sizeof(qc_session_options), 0, 0, 1}
 
 /* A session on `model` (options may be NULL). Not for concurrent use: one thread at a time per session. */
 QC_API qc_status qc_session_create(const qc_model* model, const qc_session_options* options, qc_session** session);

@@ -8,7 +8,9 @@
 //
 // Usage
 //   QC_ASSIGN_OR_RETURN(std::shared_ptr<const qc::Model> model, qc::Model::Load("bert.qm"));
-//   QC_ASSIGN_OR_RETURN(qc::Session session, qc::Session::Create(model));
+//   qc::SessionOptions options;
+//   options.num_threads = 4;                 // optional: split each inference over 4 threads (same results)
+//   QC_ASSIGN_OR_RETURN(qc::Session session, qc::Session::Create(model, options));
 //   std::vector<qc::NamedTensor> inputs = {
 //       {"input_ids", qc::HostTensor::Int64({1, 4}, {101, 7592, 2088, 102})},
 //       {"attention_mask", qc::HostTensor::Int64({1, 4}, {1, 1, 1, 1})}};
@@ -130,6 +132,9 @@ struct SessionOptions {
   int64_t pad_to_length = 0;
   /// Truncate token sequences to this length in RunText; 0 uses the tokenizer's model_max_length.
   int64_t max_length = 0;
+  /// Threads one inference uses, counting the calling thread (1..256). The session owns its pool; outputs are
+  /// bit-identical for every thread count. Sessions sharing a Model each have their own threads.
+  int num_threads = 1;
 };
 
 /// A classifier's verdict on one batch row: the argmax class, its name and the softmax probabilities.
@@ -140,7 +145,8 @@ struct Prediction {
   std::vector<float> probabilities;  ///< softmax over all classes
 };
 
-/// One inference at a time; create one per thread. Sessions sharing a Model never share mutable state.
+/// One inference at a time; create one per thread. Sessions sharing a Model never share mutable state. With
+/// SessionOptions::num_threads > 1 a session also splits each inference across its own worker threads.
 class QC_API Session {
  public:
   static Expected<Session> Create(std::shared_ptr<const Model> model, const SessionOptions& options = {});
