@@ -184,7 +184,7 @@ class CompressRun {
     plan.batch_size = o_.batch_size;
     plan.lr = o_.lr;
     plan.seed = o_.seed;
-    plan.threads = o_.threads > 0 ? o_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    plan.threads = Threads();
     plan.eval_every = o_.eval_every > 0 ? o_.eval_every : std::max<int64_t>(1, plan.steps / 10);
     plan.ti_steps = o_.ti_steps > 0 ? o_.ti_steps : std::max<int64_t>(1, plan.steps / 10);
     if (plan.mode == "ti" && plan.ti_steps >= plan.steps) {
@@ -273,6 +273,10 @@ class CompressRun {
     return kExitOk;
   }
 
+  int Threads() const {
+    return o_.threads > 0 ? o_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+
   std::string MetricName() const { return std::string(qat::MetricName(task_.metric)); }
 
   int ExportAndEvaluate();
@@ -304,7 +308,8 @@ int CompressRun::ExportAndEvaluate() {
   // Evaluate the artifact itself: the float teacher and the compressed model, both run by the runtime.
   std::optional<report::Metric> metric;
   if (!task_.eval.empty()) {
-    auto scores = EvaluateTeacherAndStudent(teacher_graph_, model_.graph, provenance_, task_, o_.output_path);
+    auto scores =
+        EvaluateTeacherAndStudent(teacher_graph_, model_.graph, provenance_, task_, o_.output_path, Threads());
     if (!scores.ok()) return Fail(scores.status(), kExitBadInput);
     metric = report::MakeMetric(MetricName(), scores->teacher, scores->student, o_.max_drop, o_.min_metric,
                                 /*higher_is_better=*/true);
@@ -331,7 +336,7 @@ int CompressRun::ExportAndEvaluate() {
   if (!task_.eval.empty() && pipeline_result_) {
     std::vector<std::string> names;
     for (const passes::LayerSummary& l : pipeline_result_->context.layers) names.push_back(l.name);
-    auto errors = MeasureLayerErrors(teacher_graph_, model_.graph, names, task_, o_.output_path);
+    auto errors = MeasureLayerErrors(teacher_graph_, model_.graph, names, task_, o_.output_path, Threads());
     if (!errors.ok()) return Fail(errors.status().WithContext("measuring per-layer errors"), kExitBadInput);
     in.layer_errors = std::move(errors).value();
   }

@@ -45,9 +45,9 @@ std::string TempQmPath(const std::string& output_path, const std::string& tag) {
 }
 
 Expected<qat::LogitRows> ExportAndRun(const ir::Graph& graph, const qm::ProvenanceSpec& provenance,
-                                      const TaskData& task, const std::string& path) {
+                                      const TaskData& task, const std::string& path, int threads) {
   QC_RETURN_IF_ERROR(ExportQm(graph, provenance, path));
-  auto rows = RunQmOnExamples(path, task.eval, task.pad_id, task.pad_type_id);
+  auto rows = RunQmOnExamples(path, task.eval, task.pad_id, task.pad_type_id, threads);
   std::error_code ec;
   fs::remove(path, ec);
   return rows;
@@ -151,10 +151,10 @@ void PrintLayerSummary(const std::vector<passes::LayerSummary>& layers, std::ost
 
 Expected<EvalScores> EvaluateTeacherAndStudent(const ir::Graph& teacher, const ir::Graph& student,
                                                const qm::ProvenanceSpec& provenance, const TaskData& task,
-                                               const std::string& output_path) {
+                                               const std::string& output_path, int threads) {
   EvalScores s;
-  QC_ASSIGN_OR_RETURN(s.teacher_logits, ExportAndRun(teacher, provenance, task, TempQmPath(output_path, "teacher")));
-  QC_ASSIGN_OR_RETURN(s.student_logits, ExportAndRun(student, provenance, task, TempQmPath(output_path, "student")));
+  QC_ASSIGN_OR_RETURN(s.teacher_logits, ExportAndRun(teacher, provenance, task, TempQmPath(output_path, "teacher"), threads));
+  QC_ASSIGN_OR_RETURN(s.student_logits, ExportAndRun(student, provenance, task, TempQmPath(output_path, "student"), threads));
   s.teacher = qat::MetricOfLogits(task.metric, s.teacher_logits, task.eval_targets);
   s.student = qat::MetricOfLogits(task.metric, s.student_logits, task.eval_targets);
   return s;

@@ -45,7 +45,7 @@ struct EvalScores {
 /// Exports both graphs to temporary .qm files, runs them through the runtime on task.eval and scores them.
 Expected<EvalScores> EvaluateTeacherAndStudent(const ir::Graph& teacher, const ir::Graph& student,
                                                const qm::ProvenanceSpec& provenance, const TaskData& task,
-                                               const std::string& output_path);
+                                               const std::string& output_path, int threads);
 
 /// One line: the quantization scheme and the training settings (no thread count: it does not change the output).
 std::string ConfigSummary(const CompressOptions& options, const passes::QuantConfig* quant, const TrainingPlan* plan,

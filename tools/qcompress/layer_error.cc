@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "exporters/qm/from_ir.h"
@@ -93,7 +94,7 @@ Expected<std::map<std::string, report::ErrorStats>> MeasureLayerErrors(const ir:
                                                                        const ir::Graph& compressed,
                                                                        const std::vector<std::string>& layers,
                                                                        const TaskData& task,
-                                                                       const std::string& output_path,
+                                                                       const std::string& output_path, int threads,
                                                                        size_t max_examples) {
   ir::Graph ref = reference, cmp = compressed;
   const Tapped ref_taps = AddTaps(ref, compressed, layers, /*reference=*/true);
@@ -112,8 +113,10 @@ Expected<std::map<std::string, report::ErrorStats>> MeasureLayerErrors(const ir:
   QC_RETURN_IF_ERROR(ExportQm(cmp, provenance, cmp_path));
   QC_ASSIGN_OR_RETURN(auto ref_model, Model::Load(ref_path));
   QC_ASSIGN_OR_RETURN(auto cmp_model, Model::Load(cmp_path));
-  QC_ASSIGN_OR_RETURN(Session ref_session, Session::Create(ref_model));
-  QC_ASSIGN_OR_RETURN(Session cmp_session, Session::Create(cmp_model));
+  SessionOptions session_options;
+  session_options.num_threads = std::max(1, threads);
+  QC_ASSIGN_OR_RETURN(Session ref_session, Session::Create(ref_model, session_options));
+  QC_ASSIGN_OR_RETURN(Session cmp_session, Session::Create(cmp_model, session_options));
 
   std::vector<report::ErrorAccumulator> acc(layers.size());
   std::vector<bool> seen(layers.size(), false);

@@ -21,6 +21,6 @@ Expected<std::map<std::string, report::ErrorStats>> MeasureLayerErrors(const ir:
                                                                        const std::vector<std::string>& layers,
                                                                        const TaskData& task,
                                                                        const std::string& output_path,
-                                                                       size_t max_examples = 256);
+                                                                       int threads = 1, size_t max_examples = 256);
 
 }  // namespace qc::tools

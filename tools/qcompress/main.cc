@@ -127,8 +127,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", compress.seed, "Seed for batch order, head initialization and TI schedules")
       ->capture_default_str()
       ->group(kTrain);
-  app.add_option("--threads", compress.threads, "Training threads (default: all cores); the output does not depend "
-                                                "on it")
+  app.add_option("--threads", compress.threads, "Threads for training and for running the models on --eval "
+                                                "(default: all cores); the output does not depend on it")
       ->group(kTrain);
   app.add_option("--ti-steps", compress.ti_steps, "--distill ti: steps of step 1 (with intervention); default 10%")
       ->group(kTrain);

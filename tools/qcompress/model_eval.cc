@@ -1,5 +1,7 @@
 #include "qcompress/model_eval.h"
 
+#include <algorithm>
+
 #include "qcompress/runtime.h"
 
 namespace qc::tools {
@@ -28,9 +30,11 @@ Expected<std::vector<NamedTensor>> BatchInputsFor(const Model& model, const qat:
 }
 
 Expected<qat::LogitRows> RunQmOnExamples(const std::string& qm_path, const std::vector<qat::EncodedExample>& examples,
-                                         int64_t pad_id, int64_t pad_type_id, size_t batch_size) {
+                                         int64_t pad_id, int64_t pad_type_id, int threads, size_t batch_size) {
   QC_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(qm_path));
-  QC_ASSIGN_OR_RETURN(Session session, Session::Create(model));
+  SessionOptions session_options;
+  session_options.num_threads = std::max(1, threads);  // the runtime's results do not depend on it
+  QC_ASSIGN_OR_RETURN(Session session, Session::Create(model, session_options));
   qat::LogitRows rows;
   for (const std::vector<size_t>& batch_rows : qat::SequentialBatches(examples.size(), batch_size)) {
     const qat::PaddedBatch b = qat::PadBatch(examples, batch_rows, pad_id, pad_type_id);

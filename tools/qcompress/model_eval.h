@@ -22,6 +22,7 @@ Expected<std::vector<NamedTensor>> BatchInputsFor(const Model& model, const qat:
 
 /// The model's logits (FindLogits) for every example, in order; batches of `batch_size` padded to their longest.
 Expected<qat::LogitRows> RunQmOnExamples(const std::string& qm_path, const std::vector<qat::EncodedExample>& examples,
-                                         int64_t pad_id, int64_t pad_type_id, size_t batch_size = 32);
+                                         int64_t pad_id, int64_t pad_type_id, int threads = 1,
+                                         size_t batch_size = 32);
 
 }  // namespace qc::tools
