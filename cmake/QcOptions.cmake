@@ -16,6 +16,7 @@ endif()
 # so enabling an ISA here never makes the binary require it. The scalar reference is always built.
 option(QC_ENABLE_AVX2 "Build AVX2 kernels (x86-64)" ${QC_ARCH_X86_64})
 option(QC_ENABLE_AVX512 "Build AVX-512 (F/BW/VL/VNNI) kernels (x86-64)" ${QC_ARCH_X86_64})
+option(QC_ENABLE_AMX "Build AMX-INT8 kernels (x86-64; need AVX-512 too)" ${QC_ARCH_X86_64})
 option(QC_ENABLE_NEON "Build NEON (dotprod) kernels (aarch64)" ${QC_ARCH_AARCH64})
 
 option(QC_SANITIZE_ADDRESS "Build with AddressSanitizer" OFF)

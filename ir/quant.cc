@@ -188,8 +188,9 @@ int64_t QWeightMaxK(QWeightFormat format) {
     case QWeightFormat::kT2R4K128:
       return int64_t{1} << 23;  // kT2MaxK: 254 * 2^23 < 2^31
     case QWeightFormat::kI4:
+      return int64_t{1} << 20;  // kI4MaxK: 15 * 128 * 2^20 < 2^31
     case QWeightFormat::kI8:
-      break;
+      return int64_t{1} << 16;  // kI8MaxK: 255 * 128 * 2^16 < 2^31
   }
   return 0;
 }
@@ -217,8 +218,17 @@ Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k,
       return groups * blocks * 128;
     }
     case QWeightFormat::kI4:
-    case QWeightFormat::kI8:
-      break;
+    case QWeightFormat::kI8: {
+      // Duplicates of runtime/quant/i4_pack.h I4PackedBytes / i8_pack.h I8PackedBytes: ceil(n/4) row groups x
+      // ceil(k/128) blocks x 256 (int4) or 512 (int8) bytes. k <= max_k keeps the product far from overflow.
+      const int64_t block_bytes = format == QWeightFormat::kI4 ? 256 : 512;
+      const int64_t groups = (n + 3) / 4;
+      const int64_t blocks = (k + 127) / 128;
+      if (groups > std::numeric_limits<int64_t>::max() / block_bytes / blocks) {
+        return InvalidArgument(prefix + "packed weight size overflows");
+      }
+      return groups * blocks * block_bytes;
+    }
   }
   return Unsupported(prefix + "weight_format " + std::string(QWeightFormatName(format)) +
                        " has no packed layout in this build");

@@ -119,7 +119,7 @@ Expected<QEpilogue> QEpilogueFromInt(int64_t value, std::string_view owner);
 /// Bytes of an [n, k] weight packed in `format` (n, k > 0). An error for a format whose layout this build does not
 /// define yet, or for sizes that overflow.
 Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, std::string_view owner);
-/// Largest K a format's int32 accumulation allows (t2: 2^23, runtime/quant/t2_pack.h kT2MaxK).
+/// Largest K a format's int32 accumulation allows (t2: 2^23 kT2MaxK, i4: 2^20 kI4MaxK, i8: 2^16 kI8MaxK).
 int64_t QWeightMaxK(QWeightFormat format);
 
 }  // namespace qc::ir

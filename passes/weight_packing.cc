@@ -1,5 +1,7 @@
 #include "passes/weight_packing.h"
 
+#include "runtime/quant/i4_pack.h"
+#include "runtime/quant/i8_pack.h"
 #include "runtime/quant/t2_pack.h"
 #include "runtime/quant/twn.h"
 
@@ -17,9 +19,16 @@ Expected<std::vector<uint8_t>> Ternarize(const float* w, int64_t rows, int64_t c
   return codes;
 }
 
-Status NotInBuild(ir::WeightBits bits) {
-  return Unsupported(std::string(ir::WeightBitsName(bits)) +
-                     " weights: this build has no packed layout for them yet (runtime/quant/i4_pack.h, i8_pack.h)");
+// Symmetric int8 / int4 codes (runtime QuantizeIntWeights: qat/fake_quant.cc's rule) and scales [1] or [rows].
+Expected<std::vector<int8_t>> QuantizeInt(const float* w, int64_t rows, int64_t cols, ir::WeightBits bits,
+                                          bool per_row, std::vector<float>* scales) {
+  std::vector<int8_t> codes(static_cast<size_t>(rows * cols));
+  scales->assign(per_row ? static_cast<size_t>(rows) : 1, 0.0f);
+  const int qmax = bits == ir::WeightBits::kInt8 ? kI8Max : kI4Max;
+  QC_RETURN_IF_ERROR(QuantizeIntWeights(w, static_cast<size_t>(rows), static_cast<size_t>(cols),
+                                        static_cast<size_t>(cols), qmax, per_row, codes.data(),
+                                        static_cast<size_t>(cols), scales->data()));
+  return codes;
 }
 
 }  // namespace
@@ -42,13 +51,21 @@ Expected<PackedWeight> PackLinearWeight(const float* w, int64_t n, int64_t k, ir
   }
   PackedWeight out;
   QC_ASSIGN_OR_RETURN(out.format, LinearWeightFormat(bits));
-  if (bits != ir::WeightBits::kTernary) return NotInBuild(bits);
+  const auto rows = static_cast<size_t>(n), cols = static_cast<size_t>(k);
+  if (bits == ir::WeightBits::kInt8 || bits == ir::WeightBits::kInt4) {
+    QC_ASSIGN_OR_RETURN(std::vector<int8_t> q,
+                        QuantizeInt(w, n, k, bits, granularity == ir::WeightGranularity::kPerRow, &out.scales));
+    const bool i8 = bits == ir::WeightBits::kInt8;
+    out.bytes.resize(i8 ? I8PackedBytes(rows, cols) : I4PackedBytes(rows, cols));
+    QC_RETURN_IF_ERROR(i8 ? PackI8(q.data(), rows, cols, cols, out.bytes.data(), out.bytes.size())
+                          : PackI4(q.data(), rows, cols, cols, out.bytes.data(), out.bytes.size()));
+    return out;
+  }
   const TwnGranularity g =
       granularity == ir::WeightGranularity::kPerRow ? TwnGranularity::kPerRow : TwnGranularity::kPerTensor;
   QC_ASSIGN_OR_RETURN(std::vector<uint8_t> codes, Ternarize(w, n, k, g, &out.scales));
-  out.bytes.resize(T2PackedBytes(static_cast<size_t>(n), static_cast<size_t>(k)));
-  QC_RETURN_IF_ERROR(PackT2(codes.data(), static_cast<size_t>(n), static_cast<size_t>(k), static_cast<size_t>(k),
-                            out.bytes.data(), out.bytes.size()));
+  out.bytes.resize(T2PackedBytes(rows, cols));
+  QC_RETURN_IF_ERROR(PackT2(codes.data(), rows, cols, cols, out.bytes.data(), out.bytes.size()));
   return out;
 }
 
@@ -57,7 +74,20 @@ Expected<PackedWeight> PackEmbeddingTable(const float* table, int64_t v, int64_t
   if (v <= 0 || e <= 0) return InvalidArgument("table [" + std::to_string(v) + ", " + std::to_string(e) + "] is empty");
   PackedWeight out;
   QC_ASSIGN_OR_RETURN(out.format, LinearWeightFormat(bits));
-  if (bits != ir::WeightBits::kTernary) return NotInBuild(bits);
+  if (bits == ir::WeightBits::kInt8 || bits == ir::WeightBits::kInt4) {
+    QC_ASSIGN_OR_RETURN(std::vector<int8_t> q, QuantizeInt(table, v, e, bits, /*per_row=*/true, &out.scales));
+    if (bits == ir::WeightBits::kInt8) {
+      out.bytes.assign(q.size(), 0);  // dense .qm I8: one two's complement byte per element
+      for (size_t i = 0; i < q.size(); ++i) out.bytes[i] = static_cast<uint8_t>(q[i]);
+      *dtype = ir::DType::kI8;
+    } else {
+      out.bytes.assign((q.size() + 1) / 2, 0);  // dense .qm I4: element i in bits 4·(i % 2) of byte i / 2
+      for (size_t i = 0; i < q.size(); ++i)
+        out.bytes[i / 2] |= static_cast<uint8_t>((static_cast<unsigned>(q[i]) & 0xFu) << (4 * (i % 2)));
+      *dtype = ir::DType::kI4;
+    }
+    return out;
+  }
   QC_ASSIGN_OR_RETURN(std::vector<uint8_t> codes, Ternarize(table, v, e, TwnGranularity::kPerRow, &out.scales));
   // Dense .qm T2 storage: element i in bits 2·(i % 4) of byte i / 4.
   out.bytes.assign(T2DenseBytes(static_cast<size_t>(v), static_cast<size_t>(e)), 0);

@@ -2,7 +2,7 @@
 //
 // Overview
 //   The kernels are declared once in kernels/t2-i8-gemm/kernels.inc. GetT2GemmKernel() picks the fastest one the
-//   CPU can run, using DetectCpuFeatures() (so QC_ISA=scalar|avx2|avx_vnni|avx512|neon caps the choice), once per
+//   CPU can run, using DetectCpuFeatures() (so QC_ISA=scalar|avx2|avx_vnni|avx512|amx|neon caps the choice), once per
 //   process. Tests and benchmarks iterate T2GemmKernels() and check T2IsaAvailable() against HardwareCpuFeatures().
 //   The kernels need finer ISA levels than configs/kernel_isa.h names (AVX-512 *with VNNI*, NEON *with DotProd*),
 //   hence T2GemmIsa. Every kernel returns the same bits, so the choice only changes speed.
@@ -26,13 +26,14 @@ enum class T2GemmIsa {
   kScalar,      ///< plain C++, any CPU
   kAvx2,        ///< AVX2 + FMA
   kAvx512Vnni,  ///< AVX-512 F/BW/VL/DQ + VNNI (vpdpbusd on zmm)
+  kAmxInt8,     ///< AMX-TILE + AMX-INT8 (tdpbusd), with AVX-512 VNNI for the epilogue
   kNeonDot,     ///< AArch64 Advanced SIMD + DotProd (sdot)
 };
 
 /// True when a CPU with `cpu` features can execute kernels written for `isa`.
 bool T2IsaAvailable(T2GemmIsa isa, const CpuFeatures& cpu);
 
-/// "scalar", "avx2", "avx512_vnni", "neon_dotprod".
+/// "scalar", "avx2", "avx512_vnni", "amx_int8", "neon_dotprod".
 const char* T2IsaName(T2GemmIsa isa);
 
 /// One entry of kernels.inc.

@@ -6,6 +6,10 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
 #endif
+#if (defined(__x86_64__) || defined(_M_X64)) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -19,6 +23,19 @@ uint64_t ReadXcr0() {
   uint32_t eax = 0, edx = 0;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
   return (static_cast<uint64_t>(edx) << 32) | eax;
+}
+
+// Linux hands out the 8 KiB AMX tile-data state only on request (arch_prctl ARCH_REQ_XCOMP_PERM, kernel >= 5.16);
+// without it the first tile instruction faults. The permission is per process, so asking once (from the
+// thread-safe detection below) covers every thread.
+bool RequestAmxPermission() {
+#if defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023;
+  constexpr long kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
 }
 
 CpuFeatures DetectX86() {
@@ -43,12 +60,17 @@ CpuFeatures DetectX86() {
   unsigned eax1 = 0, ebx1 = 0, ecx1 = 0, edx1 = 0;
   __cpuid_count(7, 1, eax1, ebx1, ecx1, edx1);
   const bool avxvnni = (eax1 >> 4) & 1;
+  const bool amx_tile = (edx >> 24) & 1;
+  const bool amx_int8 = (edx >> 25) & 1;
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG (17) and XTILEDATA (18)
 
   f.avx2 = os_ymm && avx2 && fma;
   f.avx_vnni = f.avx2 && avxvnni;
   f.avx512 = f.avx2 && os_zmm && avx512f && avx512bw && avx512vl && avx512dq;
   f.avx512_vnni = f.avx512 && avx512vnni;
   f.avx512_vbmi = f.avx512 && avx512vbmi;
+  // The AMX kernels also use AVX-512 VNNI code for their epilogue.
+  f.amx_int8 = f.avx512_vnni && amx_tile && amx_int8 && os_amx && RequestAmxPermission();
   return f;
 }
 #endif
@@ -91,6 +113,7 @@ std::string CpuFeatures::ToString() const {
   add(avx512, "avx512");
   add(avx512_vnni, "avx512_vnni");
   add(avx512_vbmi, "avx512_vbmi");
+  add(amx_int8, "amx_int8");
   add(neon, "neon");
   add(neon_dotprod, "neon_dotprod");
   add(neon_i8mm, "neon_i8mm");
@@ -101,11 +124,13 @@ bool CapCpuFeatures(CpuFeatures& f, const std::string& isa) {
   if (isa == "scalar") {
     f = CpuFeatures{};
   } else if (isa == "avx2") {
-    f.avx512 = f.avx512_vnni = f.avx512_vbmi = false;
+    f.avx512 = f.avx512_vnni = f.avx512_vbmi = f.amx_int8 = false;
     f.avx_vnni = false;
   } else if (isa == "avx_vnni") {
-    f.avx512 = f.avx512_vnni = f.avx512_vbmi = false;
+    f.avx512 = f.avx512_vnni = f.avx512_vbmi = f.amx_int8 = false;
   } else if (isa == "avx512") {
+    f.amx_int8 = false;
+  } else if (isa == "amx") {
     // everything the hardware has
   } else if (isa == "neon") {
     f.neon_i8mm = false;

@@ -2,7 +2,8 @@
 //
 // Kernels for every enabled ISA are compiled into the library; each op's config picks one at run time from the
 // features detected here, so one binary runs on any CPU of its architecture. `QC_ISA` in the environment caps the
-// choice (scalar, avx2, avx512, neon) so tests and benchmarks can force a lower path.
+// choice (scalar, avx2, avx_vnni, avx512, amx, neon; "avx512" excludes AMX) so tests and benchmarks can force a
+// lower path.
 //
 //   const qc::CpuFeatures& cpu = qc::DetectCpuFeatures();
 //   if (cpu.avx512_vnni) { ... }
@@ -19,6 +20,7 @@ struct CpuFeatures {
   bool avx512 = false;       ///< AVX-512 F + BW + VL + DQ
   bool avx512_vnni = false;  ///< AVX-512 VNNI (implies avx512)
   bool avx512_vbmi = false;
+  bool amx_int8 = false;  ///< AMX-TILE + AMX-INT8, XTILECFG/XTILEDATA enabled in XCR0 and granted by the OS
   // aarch64.
   bool neon = false;
   bool neon_dotprod = false;  ///< sdot/udot (ARMv8.2 DotProd)
@@ -34,7 +36,7 @@ const CpuFeatures& DetectCpuFeatures();
 /// Features of this CPU with no QC_ISA cap applied; for tests that must know what the hardware can run.
 const CpuFeatures& HardwareCpuFeatures();
 
-/// Applies a cap such as "scalar", "avx2", "avx512", "neon" to `features`; unknown names leave it unchanged and
+/// Applies a cap such as "scalar", "avx2", "avx512", "amx", "neon" to `features`; unknown names leave it unchanged and
 /// return false.
 bool CapCpuFeatures(CpuFeatures& features, const std::string& isa);
 

@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "configs/i4_gemm_config.h"
+#include "configs/i8_gemm_config.h"
 #include "configs/t2_gemm_config.h"
 #include "exec/executor.h"
 #include "exec/operand_checks.h"
@@ -82,29 +84,45 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
   out->dims.back() = op.attrs.out_features;
   out->f.resize(m * n);
   if (m == 0) return Status::Ok();
-  if (op.attrs.weight_format != static_cast<int64_t>(qm::QmWeightFormat::kT2R4K128)) {
+  const auto format = static_cast<qm::QmWeightFormat>(op.attrs.weight_format);
+  if (format != qm::QmWeightFormat::kT2R4K128 && format != qm::QmWeightFormat::kI4 &&
+      format != qm::QmWeightFormat::kI8) {
     return Unsupported(op.description + ": weight_format " + std::to_string(op.attrs.weight_format) +
                        " is not executed by this runtime build");
   }
-  const size_t q_cols = T2PaddedK(k);
+  const size_t q_cols = T2PaddedK(k);  // the I4 / I8 layouts use the same 128-column blocks
   QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
-  T2GemmArgs a;
-  a.w = static_cast<const uint8_t*>(weight.data);
-  a.alpha = w_scale.fdata();
-  a.alpha_per_row = w_scale.count() != 1;
-  a.q = scratch.q.data();
-  a.q_stride = q_cols;
-  a.q_sum = scratch.row_sum.data();
-  a.q_dequant = scratch.dequant.data();
-  a.bias = bias != nullptr ? bias->fdata() : nullptr;
-  a.y = out->f.data();
-  a.y_stride = n;
-  a.m = m;
-  a.n = n;
-  a.k = k;
-  const T2GemmKernel& kernel = GetT2GemmKernel();
-  SplitColumns(scratch.pool, n, static_cast<size_t>(kernel.rows), m * k,  // threads: split N here
-               [&](size_t n0, size_t n1) { kernel.fn(a, 0, m, n0, n1); });
+  // T2GemmArgs and I8GemmArgs have the same fields; each format fills its own and runs its kernel over columns.
+  auto fill = [&](auto& a) {
+    a.w = static_cast<const uint8_t*>(weight.data);
+    a.alpha = w_scale.fdata();
+    a.alpha_per_row = w_scale.count() != 1;
+    a.q = scratch.q.data();
+    a.q_stride = q_cols;
+    a.q_sum = scratch.row_sum.data();
+    a.q_dequant = scratch.dequant.data();
+    a.bias = bias != nullptr ? bias->fdata() : nullptr;
+    a.y = out->f.data();
+    a.y_stride = n;
+    a.m = m;
+    a.n = n;
+    a.k = k;
+  };
+  auto run_columns = [&](const auto& a, auto fn, int rows) {
+    SplitColumns(scratch.pool, n, static_cast<size_t>(rows), m * k,  // threads: split N here
+                 [&](size_t n0, size_t n1) { fn(a, 0, m, n0, n1); });
+  };
+  if (format == qm::QmWeightFormat::kT2R4K128) {
+    T2GemmArgs a;
+    fill(a);
+    const T2GemmKernel& kernel = GetT2GemmKernel();
+    run_columns(a, kernel.fn, kernel.rows);
+  } else {
+    I8GemmArgs a;
+    fill(a);
+    const IntGemmKernel& kernel = format == qm::QmWeightFormat::kI8 ? GetI8GemmKernel() : GetI4GemmKernel();
+    run_columns(a, kernel.fn, kernel.rows);
+  }
   const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
   float* y = out->f.data();  // threads: the elementwise epilogue splits too
   if (epilogue == qm::QmEpilogue::kGeluErf) ParallelElements(scratch.pool, m * n, &GeluErf, y, y);

@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "../quant/i4_pack.h"
+#include "../quant/i8_pack.h"
 #include "../quant/t2_pack.h"
 #include "qm_layout.h"
 #include "qm_types.h"
@@ -60,12 +62,20 @@ inline const char* QuantizedOpFeature(OpType type) {
 }
 
 /// Packed bytes of an [n, k] QLinear weight in `format`; 0 for a format this build has no layout for (or n, k <= 0).
-/// T2 is quant/t2_pack.h's T2PackedBytes.
+/// T2 is quant/t2_pack.h's T2PackedBytes, I4 / I8 quant/i4_pack.h / i8_pack.h's I4PackedBytes / I8PackedBytes.
 inline uint64_t QmPackedWeightBytes(int64_t format, int64_t n, int64_t k) {
   if (n <= 0 || k <= 0 || n > kMaxDimSize || k > kMaxDimSize) return 0;
   if (format == static_cast<int64_t>(QmWeightFormat::kT2R4K128)) {
     if (static_cast<uint64_t>(k) > kT2MaxK) return 0;
     return T2PackedBytes(static_cast<size_t>(n), static_cast<size_t>(k));
+  }
+  if (format == static_cast<int64_t>(QmWeightFormat::kI4)) {
+    if (static_cast<uint64_t>(k) > kI4MaxK) return 0;
+    return I4PackedBytes(static_cast<size_t>(n), static_cast<size_t>(k));
+  }
+  if (format == static_cast<int64_t>(QmWeightFormat::kI8)) {
+    if (static_cast<uint64_t>(k) > kI8MaxK) return 0;
+    return I8PackedBytes(static_cast<size_t>(n), static_cast<size_t>(k));
   }
   return 0;
 }

@@ -4,11 +4,12 @@
 //   build/tests/kernels_t2/t2_gemm_bench           # all kernels except the oracle
 //   build/tests/kernels_t2/t2_gemm_bench --all     # include T2GemmRef
 //
-// Peaks: hand-written loops of independent instructions (16 accumulators, no memory traffic): vpdpbusd zmm (64 int8
-// MAC each, AVX-512 VNNI) and vpmaddubsw ymm (32 MAC each, AVX2); the clock is estimated with a dependent add chain.
-// Kernels: best of repeated runs over ~0.4 s per shape, MAC = M·N·K; "of peak" divides by the peak of the kernel's
-// own instruction (vpdpbusd zmm for AVX-512 VNNI, vpmaddubsw ymm for AVX2 and scalar). The fp32 kernel
-// (configs/gemm_config.h) and activation quantization run on the same shapes for comparison.
+// Peaks: hand-written loops of independent instructions (no memory traffic): vpdpbusd zmm (64 int8 MAC each,
+// AVX-512 VNNI), tdpbusd (16384 MAC each, AMX-INT8) and vpmaddubsw ymm (32 MAC each, AVX2); the clock is estimated
+// with a dependent add chain. Kernels: best of repeated runs over ~0.4 s per shape, MAC = M·N·K; "of peak" divides
+// by the peak of the kernel's own instruction (tdpbusd for AMX, vpdpbusd zmm for AVX-512 VNNI, vpmaddubsw ymm for
+// AVX2 and scalar). The fp32 kernel (configs/gemm_config.h) and activation quantization run on the same shapes for
+// comparison.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -99,6 +100,32 @@ __attribute__((target("avx2"))) void VpmaddubswYmmLoop() {
 }
 
 double VpmaddubswYmmPeak() { return kPeakIters * 16.0 * 32.0 / Best(VpmaddubswYmmLoop, 0.3); }
+
+// 16 tdpbusd per iteration over 4 independent C tiles (tmm0-3; A = tmm4/5, B = tmm6/7, all 16 rows × 64 bytes,
+// zero), each 16·16·64 int8 MAC. Plain inline asm: the mnemonics need only the assembler, not -mamx-*. Run only
+// when CpuFeatures::amx_int8 (which includes the Linux XTILEDATA permission).
+void TdpbusdLoop() {
+  alignas(64) uint8_t cfg[64] = {};
+  cfg[0] = 1;  // palette 1
+  for (int t = 0; t < 8; ++t) {
+    cfg[16 + 2 * t] = 64;  // colsb (little-endian uint16)
+    cfg[48 + t] = 16;      // rows
+  }
+  uint64_t n = kPeakIters / 4;
+#define QC_TDP4 \
+  "tdpbusd %%tmm6, %%tmm4, %%tmm0\n\ttdpbusd %%tmm7, %%tmm4, %%tmm1\n\t" \
+  "tdpbusd %%tmm6, %%tmm5, %%tmm2\n\ttdpbusd %%tmm7, %%tmm5, %%tmm3\n\t"
+  __asm__ volatile(
+      "ldtilecfg %1\n\ttilezero %%tmm0\n\ttilezero %%tmm1\n\ttilezero %%tmm2\n\ttilezero %%tmm3\n\t"
+      "tilezero %%tmm4\n\ttilezero %%tmm5\n\ttilezero %%tmm6\n\ttilezero %%tmm7\n\t"
+      "1:\n\t" QC_TDP4 QC_TDP4 QC_TDP4 QC_TDP4 "dec %0\n\tjnz 1b\n\ttilerelease"
+      : "+r"(n)
+      : "m"(cfg)
+      : "cc", "memory");
+#undef QC_TDP4
+}
+
+double TdpbusdPeak() { return (kPeakIters / 4) * 16.0 * 16.0 * 16.0 * 64.0 / Best(TdpbusdLoop, 0.3); }
 #endif
 
 struct Shape {
@@ -180,13 +207,17 @@ int main(int argc, char** argv) {
   const qc::CpuFeatures& cpu = qc::HardwareCpuFeatures();
   std::printf("cpu features: %s\nselected t2 kernel: %s, fp32 kernel: %s\n", cpu.ToString().c_str(),
               qc::GetT2GemmKernel().name, qc::GetF32GemmKernel().name);
-  double peak_zmm = 0.0, peak_ymm = 0.0;
+  double peak_zmm = 0.0, peak_ymm = 0.0, peak_amx = 0.0;
 #if defined(__x86_64__)
   const double ghz = ClockGhz();
   std::printf("clock (dependent add chain): %.2f GHz\n", ghz);
   if (cpu.avx512_vnni) {
     peak_zmm = VpdpbusdZmmPeak();
     std::printf("peak vpdpbusd zmm:   %7.1f GMAC/s  (%.1f MAC/cycle)\n", peak_zmm * 1e-9, peak_zmm / (ghz * 1e9));
+  }
+  if (cpu.amx_int8) {
+    peak_amx = TdpbusdPeak();
+    std::printf("peak tdpbusd (AMX):  %7.1f GMAC/s  (%.1f MAC/cycle)\n", peak_amx * 1e-9, peak_amx / (ghz * 1e9));
   }
   if (cpu.avx2) {
     peak_ymm = VpmaddubswYmmPeak();
@@ -212,7 +243,9 @@ int main(int argc, char** argv) {
       if (kernel.fn == &qc::T2GemmRef && !all) continue;
       const qc::T2GemmArgs a = op.Args();
       const double sec = Best([&] { kernel.fn(a, 0, s.m, 0, s.n); }, 0.4);
-      const double peak = kernel.isa == qc::T2GemmIsa::kAvx512Vnni ? peak_zmm : peak_ymm;
+      const double peak = kernel.isa == qc::T2GemmIsa::kAmxInt8      ? peak_amx
+                          : kernel.isa == qc::T2GemmIsa::kAvx512Vnni ? peak_zmm
+                                                                     : peak_ymm;
       char of_peak[16] = "-";
       if (peak > 0.0) std::snprintf(of_peak, sizeof(of_peak), "%.0f%%", 100.0 * macs / sec / peak);
       std::printf("%-22s %-15s %4zu %5zu %5zu %9.3f %8.1f %8s %8.2fx\n", kernel.name, s.what, s.m, s.n, s.k, sec * 1e3,

@@ -32,7 +32,8 @@ using Dims = std::tuple<size_t, size_t, size_t>;
 constexpr size_t kRefCompareMacs = size_t{40} << 20;
 
 const std::vector<size_t> kMs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 127, 128, 129};
-const std::vector<size_t> kNs = {4, 8, 12, 60, 64, 68, 66, 5};  // 66 and 5: not multiples of 4
+// 66 and 5: not multiples of 4; 16/20/28/32/36: the AMX kernel's 16-channel tiles and 32-channel panels.
+const std::vector<size_t> kNs = {4, 8, 12, 16, 20, 28, 32, 36, 60, 64, 68, 66, 5};
 const std::vector<size_t> kKs = {128, 256, 384, 768, 3072, 4096, 8192, 1, 127, 129, 1000};
 
 bool Runnable(const qc::T2GemmKernel& kernel) {
@@ -219,6 +220,17 @@ TEST_CASE("t2 gemm config picks a runnable kernel and honours ISA caps") {
   qc::CpuFeatures no_vnni = hw;
   no_vnni.avx512_vnni = false;  // AVX-512 without VNNI (Skylake-X) must not get the VNNI kernel
   if (hw.avx2) CHECK(std::string(qc::SelectT2GemmKernel(no_vnni).name) == "T2Gemm4x4Avx2");
+#endif
+#if QC_HAVE_AVX512_KERNELS
+  qc::CpuFeatures avx512 = hw;
+  REQUIRE(qc::CapCpuFeatures(avx512, "avx512"));  // the cap that keeps AVX-512 but not AMX
+  CHECK_FALSE(avx512.amx_int8);
+  if (hw.avx512_vnni) CHECK(std::string(qc::SelectT2GemmKernel(avx512).name) == "T2Gemm16x4Avx512Vnni");
+#endif
+#if QC_HAVE_AMX_KERNELS
+  qc::CpuFeatures amx = hw;
+  REQUIRE(qc::CapCpuFeatures(amx, "amx"));
+  if (hw.amx_int8) CHECK(std::string(qc::SelectT2GemmKernel(amx).name) == "T2GemmAmx");
 #endif
   CHECK(std::string(qc::T2GemmReferenceKernel().name) == "T2GemmRef");
   CHECK(qc::T2IsaAvailable(qc::GetT2GemmKernel().isa, hw));

@@ -97,6 +97,9 @@ TEST_CASE("every fixture lowers, exports, loads and runs at every packable bit w
         }
         CHECK(finite);
         MESSAGE(f.name << " bits " << bits << " " << want.name << ": max abs diff to float " << max_abs);
+        // PTQ budget on these random-init fixtures (2026-12-05: W8A8 <= 0.042, W4A8 <= 0.53, observed max).
+        if (bits == 8) CHECK(max_abs < 0.1);
+        if (bits == 4) CHECK(max_abs < 1.0);
       }
     }
   }

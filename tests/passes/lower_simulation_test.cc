@@ -49,10 +49,23 @@ void FakeQuantize(const float* x, size_t count, float clip, double* xhat) {
   }
 }
 
+// Symmetric int8 / int4 weights of one group (docs/quantization.md §7.1): codes round(w·qmax/amax), α = amax/qmax.
+float IntReference(const float* w, size_t count, int qmax, int* t) {
+  float amax = 0;
+  for (size_t i = 0; i < count; ++i) amax = std::max(amax, std::fabs(w[i]));
+  const float s = amax > 0 ? static_cast<float>(qmax) / amax : 0.0f;
+  for (size_t i = 0; i < count; ++i) {
+    const float v = std::nearbyint(w[i] * s);
+    t[i] = static_cast<int>(std::min(static_cast<float>(qmax), std::max(static_cast<float>(-qmax), v)));
+  }
+  return amax > 0 ? amax / static_cast<float>(qmax) : 0.0f;
+}
+
 struct Case {
   ir::WeightGranularity granularity;
   ir::ActivationMode mode;
   std::optional<double> clip;
+  ir::WeightBits bits = ir::WeightBits::kTernary;
 };
 
 void CheckLinear(const Case& c, int64_t m, int64_t n, int64_t k) {
@@ -69,7 +82,7 @@ void CheckLinear(const Case& c, int64_t m, int64_t n, int64_t k) {
   REQUIRE(b.MarkOutput(y, "y").ok());
   ir::Graph g = Must(std::move(b).Build());
   ir::QuantAnnotation q;
-  q.weight = ir::WeightQuant{ir::WeightBits::kTernary, c.granularity, 0};
+  q.weight = ir::WeightQuant{c.bits, c.granularity, 0};
   q.activation = ir::ActivationQuant{ir::ActivationBits::kInt8, c.mode, c.clip};
   REQUIRE(ir::Rewriter(g).SetQuant(g.nodes().size() - 1, q).ok());
   PassContext context;
@@ -86,10 +99,15 @@ void CheckLinear(const Case& c, int64_t m, int64_t n, int64_t k) {
   const std::vector<float> bv = ir::test::Weights(static_cast<size_t>(n), 8);
   std::vector<int> t(static_cast<size_t>(n * k));
   std::vector<float> alpha(static_cast<size_t>(n));
+  const int qmax = c.bits == ir::WeightBits::kInt8 ? 127 : 7;
+  auto weights = [&](const float* src, size_t count, int* codes) {
+    return c.bits == ir::WeightBits::kTernary ? TwnReference(src, count, codes)
+                                              : IntReference(src, count, qmax, codes);
+  };
   if (c.granularity == ir::WeightGranularity::kPerTensor) {
-    alpha.assign(static_cast<size_t>(n), TwnReference(wv.data(), wv.size(), t.data()));
+    alpha.assign(static_cast<size_t>(n), weights(wv.data(), wv.size(), t.data()));
   } else {
-    for (int64_t j = 0; j < n; ++j) alpha[j] = TwnReference(&wv[j * k], static_cast<size_t>(k), &t[j * k]);
+    for (int64_t j = 0; j < n; ++j) alpha[j] = weights(&wv[j * k], static_cast<size_t>(k), &t[j * k]);
   }
   const float clip = c.clip ? static_cast<float>(*c.clip) : INFINITY;
   std::vector<double> xhat(xs.size());
@@ -126,6 +144,21 @@ TEST_CASE("QLinear (t2) matches the float simulation across granularities, clips
     CheckLinear(c, 3, 6, 200);
     CheckLinear(c, 5, 4, 128);
     CheckLinear(c, 1, 9, 1);
+  }
+}
+
+TEST_CASE("QLinear (i8, i4) matches the float simulation across granularities, clips and tile edges") {
+  for (ir::WeightBits bits : {ir::WeightBits::kInt8, ir::WeightBits::kInt4}) {
+    CAPTURE(ir::WeightBitsName(bits));
+    for (const Case& c :
+         {Case{ir::WeightGranularity::kPerRow, ir::ActivationMode::kDynamicPerToken, std::nullopt, bits},
+          Case{ir::WeightGranularity::kPerTensor, ir::ActivationMode::kDynamicPerToken, 2.5, bits},
+          Case{ir::WeightGranularity::kPerRow, ir::ActivationMode::kDynamicPerTensor, 2.5, bits}}) {
+      CheckLinear(c, 3, 6, 200);
+      CheckLinear(c, 5, 4, 128);
+      CheckLinear(c, 1, 9, 1);
+      CheckLinear(c, 2, 5, 4099);
+    }
   }
 }
 

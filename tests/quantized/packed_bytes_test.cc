@@ -5,6 +5,8 @@
 
 #include "format/qm_quant_rules.h"
 #include "ir/quant.h"
+#include "quant/i4_pack.h"
+#include "quant/i8_pack.h"
 #include "quant/t2_pack.h"
 
 TEST_CASE("IR, .qm and runtime agree on t2 packed weight sizes") {
@@ -25,4 +27,22 @@ TEST_CASE("IR, .qm and runtime agree on t2 packed weight sizes") {
                                          "test")
                   .ok());
   CHECK(qc::qm::QmPackedWeightBytes(1, 4, static_cast<int64_t>(qc::kT2MaxK) + 1) == 0);
+}
+
+TEST_CASE("IR, .qm and runtime agree on i4 / i8 packed weight sizes and K limits") {
+  for (size_t n : {1, 3, 4, 5, 64, 65, 768}) {
+    for (size_t k : {1, 127, 128, 129, 768, 3072, 4097}) {
+      const auto ni = static_cast<int64_t>(n), ki = static_cast<int64_t>(k);
+      CHECK(*qc::ir::QWeightPackedBytes(qc::ir::QWeightFormat::kI4, ni, ki, "t") ==
+            static_cast<int64_t>(qc::I4PackedBytes(n, k)));
+      CHECK(*qc::ir::QWeightPackedBytes(qc::ir::QWeightFormat::kI8, ni, ki, "t") ==
+            static_cast<int64_t>(qc::I8PackedBytes(n, k)));
+      CHECK(qc::qm::QmPackedWeightBytes(2, ni, ki) == qc::I4PackedBytes(n, k));
+      CHECK(qc::qm::QmPackedWeightBytes(3, ni, ki) == qc::I8PackedBytes(n, k));
+    }
+  }
+  CHECK(qc::ir::QWeightMaxK(qc::ir::QWeightFormat::kI4) == static_cast<int64_t>(qc::kI4MaxK));
+  CHECK(qc::ir::QWeightMaxK(qc::ir::QWeightFormat::kI8) == static_cast<int64_t>(qc::kI8MaxK));
+  CHECK_FALSE(qc::ir::QWeightPackedBytes(qc::ir::QWeightFormat::kI8, 4, static_cast<int64_t>(qc::kI8MaxK) + 1, "t").ok());
+  CHECK(qc::qm::QmPackedWeightBytes(2, 4, static_cast<int64_t>(qc::kI4MaxK) + 1) == 0);
 }

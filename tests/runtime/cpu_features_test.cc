@@ -40,6 +40,11 @@ TEST_CASE("CPU features agree with /proc/cpuinfo") {
     CHECK(HasFlag(flags, "avx512bw"));
     CHECK(HasFlag(flags, "avx512vl"));
   }
+  // amx_int8 also needs the OS permission, so only one direction is implied by /proc/cpuinfo.
+  if (hw.amx_int8) {
+    CHECK(HasFlag(flags, "amx_tile"));
+    CHECK(HasFlag(flags, "amx_int8"));
+  }
 #endif
   MESSAGE("hardware features: " << hw.ToString());
 }
@@ -53,6 +58,14 @@ TEST_CASE("Capping features to scalar and avx2") {
 
   REQUIRE(qc::CapCpuFeatures(f, "scalar"));
   CHECK(f.ToString() == "scalar");
+
+  qc::CpuFeatures h = qc::HardwareCpuFeatures();
+  REQUIRE(qc::CapCpuFeatures(h, "avx512"));  // AVX-512 without AMX
+  CHECK_FALSE(h.amx_int8);
+  CHECK(h.avx512_vnni == qc::HardwareCpuFeatures().avx512_vnni);
+  h = qc::HardwareCpuFeatures();
+  REQUIRE(qc::CapCpuFeatures(h, "amx"));
+  CHECK(h.ToString() == qc::HardwareCpuFeatures().ToString());
 
   qc::CpuFeatures g = qc::HardwareCpuFeatures();
   CHECK_FALSE(qc::CapCpuFeatures(g, "sse9"));

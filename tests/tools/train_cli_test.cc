@@ -199,3 +199,45 @@ TEST_CASE("Ctrl-C writes a checkpoint and exits 130; --resume finishes with the 
   REQUIRE_MESSAGE(reference.exit_code == 0, reference.output);
   CHECK(ReadBytes(dir / "s.qm") == ReadBytes(ref_dir / "s.qm"));
 }
+
+TEST_CASE("data and training flags: columns, regression, metrics, checkpoints, device") {
+  // A header-less file with the label first: --text-col / --label-col / --no-header.
+  std::string headerless;
+  for (int i = 0; i < 48; ++i) headerless += std::string(i % 2 ? "1" : "0") + "\tthe film was " + (i % 2 ? "good" : "bad") + "\n";
+  const fs::path cols = Dir() / "cols.tsv";
+  WriteBytes(cols, headerless);
+  const std::string ckpt = (Dir() / "my_ckpt").string();
+  fs::remove_all(ckpt);
+  Result r = Qcompress("--bits 2 --distill kd --data " + Q(cols) + " --eval " + Q(cols) +
+                       " --text-col 1 --label-col 0 --no-header --metric f1 --steps 6 --eval-every 3 --epochs 9" +
+                       " --batch-size 8 --threads 1 --checkpoint-dir " + Quote(ckpt) + " -o " + Q(Dir() / "cols.qm"));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("data: 48 training, 48 eval examples") != std::string::npos);
+  CHECK(r.output.find("eval f1: float ") != std::string::npos);
+  CHECK(fs::exists(fs::path(ckpt) / "best.pt"));  // a directory the user chose is kept
+  CHECK(fs::exists(fs::path(ckpt) / "last.pt"));
+  // Without the columns the same file is an error naming it (no header to detect from).
+  r = Qcompress("--bits 2 --distill kd --data " + Q(cols) + " --steps 2 -o " + Q(Dir() / "x.qm"));
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("cols.tsv") != std::string::npos);
+
+  // Regression (STS-B style scores): --task regression, Pearson by default, MSE on logits; a 1-output head.
+  std::string sts = "sentence1\tsentence2\tscore\n";
+  for (int i = 0; i < 40; ++i) {
+    sts += std::string("the movie was ") + (i % 3 ? "good" : "bad") + "\tthe film was " + (i % 2 ? "great" : "awful") +
+           "\t" + std::to_string(i % 6) + ".0\n";
+  }
+  const fs::path sts_path = Dir() / "sts.tsv";
+  WriteBytes(sts_path, sts);
+  r = Qcompress("--finetune --task regression --data " + Q(sts_path) + " --eval " + Q(sts_path) +
+                " --steps 4 --batch-size 8 --threads 1 -o " + Q(Dir() / "sts.qm"));
+  // bert_tiny's head has 3 outputs; a regression task needs 1: refused before training, naming both.
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("regression") != std::string::npos);
+  CHECK(r.output.find("3 outputs") != std::string::npos);
+
+  // --device cuda needs a LibTorch built with CUDA: a usage error here.
+  r = Qcompress("--bits 2 --distill kd --data " + Q(Data().train) + " --device cuda -o " + Q(Dir() / "x.qm"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("CPU-only") != std::string::npos);
+}

@@ -176,6 +176,7 @@ class CompressRun {
       if (*added && !o_.quiet) out_ << "added a classifier head with " << labels << " classes\n";
       teacher_graph_ = model_.graph;
     }
+    if (Status s = CheckHeadFitsTask(model_.graph, task_); !s.ok()) return Fail(s, kExitBadInput);
     TrainingPlan plan;
     plan.mode = o_.finetune ? "none" : o_.distill;
     const int64_t batches = (static_cast<int64_t>(task_.train.size()) + o_.batch_size - 1) / o_.batch_size;

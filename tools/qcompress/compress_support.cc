@@ -115,6 +115,29 @@ bool HasOutput(const ir::Graph& graph, const std::string& name) {
   return false;
 }
 
+Status CheckHeadFitsTask(const ir::Graph& graph, const TaskData& task) {
+  if (graph.outputs().empty()) return InvalidArgument("the model has no outputs");
+  ir::ValueId logits = graph.outputs()[0];
+  for (ir::ValueId v : graph.outputs()) {
+    if (graph.value(v).name == "logits") logits = v;
+  }
+  const ir::Value& value = graph.value(logits);
+  if (value.shape.size() != 2 || !value.shape[1].is_static()) {
+    return InvalidArgument("output '" + value.name + "' is not [batch, classes]: the model needs a task head (run " +
+                           "--finetune on a labeled --data to add one)");
+  }
+  const int64_t outputs = value.shape[1].size();
+  if (task.kind == qat::TaskKind::kRegression && outputs != 1) {
+    return InvalidArgument("--task regression needs a head with 1 output; the model's '" + value.name + "' has " +
+                           std::to_string(outputs) + " outputs");
+  }
+  if (task.kind == qat::TaskKind::kClassification && task.labeled_train && task.num_labels > outputs) {
+    return InvalidArgument("the data has " + std::to_string(task.num_labels) + " classes; the model's '" +
+                           value.name + "' has " + std::to_string(outputs) + " outputs");
+  }
+  return Status::Ok();
+}
+
 std::string PortableCommandLine(const std::vector<std::string>& argv) {
   std::string line;
   for (size_t i = 0; i < argv.size(); ++i) {

@@ -28,6 +28,10 @@ Expected<QatQuantSettings> QatQuantFromConfig(const passes::QuantConfig& config)
 
 bool HasOutput(const ir::Graph& graph, const std::string& name);
 
+/// The model's logits (the "logits" output, else the first) have one column for regression and at least as many as
+/// the data's classes for classification; an error naming both otherwise.
+Status CheckHeadFitsTask(const ir::Graph& graph, const TaskData& task);
+
 /// The command line with every path reduced to its basename (provenance never records machine paths), without the
 /// flags that cannot change the output (--threads, --quiet, --resume).
 std::string PortableCommandLine(const std::vector<std::string>& argv);

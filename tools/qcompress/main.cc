@@ -55,10 +55,19 @@ int main(int argc, char** argv) {
   CLI::App app{"qcompress: compress BERT and ViT checkpoints into ultra-low-bit .qm models", "qcompress"};
   app.set_version_flag("--version", std::string("qcompress ") + qc::kRuntimeVersionString);
   app.require_subcommand(0, 1);
+  app.footer(R"(Examples:
+  qcompress bert.onnx -o bert.qm                                    float .qm, verified
+  qcompress bert.onnx --bits 8 --calib dev.tsv -o bert8.qm          post-training quantization
+  qcompress bert/ --bits 2 --distill ti --data train.tsv --eval dev.tsv -o bert_t.qm --max-drop 0.01
+  qcompress minilm/ --finetune --data train.tsv --eval dev.tsv -o teacher.qm
+
+Exit codes: 0 written (gate passed or none); 1 bad input or I/O error; 2 usage error; 3 quality gate failed (the
+.qm is written and marked failing); 130 interrupted during training (checkpoint kept, rerun with --resume).
+Reference: docs/cli.md)");
 
   qc::tools::CompressOptions compress;
   for (int i = 0; i < argc; ++i) compress.argv.emplace_back(argv[i]);
-  app.add_option("MODEL", compress.model_path, "ONNX file or Hugging Face model directory to compress");
+  app.add_option("MODEL", compress.model_path, "ONNX file, Hugging Face model directory, or float .qm (e.g. a --finetune teacher)");
   app.add_option("-o,--output", compress.output_path, "Where to write the .qm model (written atomically)");
   CLI::Option* bits = app.add_option("--bits", compress.bits, "Weight bit width: 2 (ternary), 4, 8; 32 exports float")
                           ->check(CLI::IsMember({2, 4, 8, 32}));
@@ -68,7 +77,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"none", "kd", "kdqat", "ti"}))
       ->capture_default_str();
   app.add_option("--calib", compress.calib_path,
-                 "Calibration texts (one per line; TSV: first column) for static activation scales")
+                 "Calibration text for static activation scales: GLUE-style .tsv (text columns from the header) "
+                 "or one text per line")
       ->check(CLI::ExistingFile);
   app.add_option("--config", compress.config_path, "JSON quantization config (docs/cli.md)")->check(CLI::ExistingFile);
   app.add_option("--disable-pass", compress.disabled_passes, "Skip a compression pass by name (repeatable)")
@@ -85,10 +95,11 @@ int main(int argc, char** argv) {
   const char* kData = "Task data";
   app.add_option("--data", compress.data_path,
                  "Training data: GLUE-style TSV (sentences or pairs; labels for classification or regression), or "
-                 "a .txt file of unlabeled lines (distillation from the teacher alone)")
+                 "a .txt file of unlabeled lines (distillation from the teacher alone); image models: a folder with "
+                 "images.npy + labels.npy")
       ->group(kData);
   app.add_option("--eval", compress.eval_path,
-                 "Labeled evaluation TSV: the teacher's and the compressed model's metric (run by the runtime), "
+                 "Labeled evaluation set (TSV, or an images.npy + labels.npy folder): the teacher's and the compressed model's metric (run by the runtime), "
                  "evaluation during training, quality gates")
       ->group(kData);
   app.add_option("--task", compress.task, "classification or regression")
