@@ -1,7 +1,5 @@
 #include "qcompress/compress_support.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -35,13 +33,6 @@ int BitsNumber(ir::WeightBits bits) {
     case ir::WeightBits::kInt8: return 8;
     default: return 32;
   }
-}
-
-// A temporary file name next to nothing the user owns: the system temp dir, unique per process.
-std::string TempQmPath(const std::string& output_path, const std::string& tag) {
-  return (fs::temp_directory_path() / (fs::path(output_path).filename().string() + "." + tag + "." +
-                                       std::to_string(getpid()) + ".qm"))
-      .string();
 }
 
 Expected<qat::LogitRows> ExportAndRun(const ir::Graph& graph, const qm::ProvenanceSpec& provenance,

@@ -1,7 +1,5 @@
 #include "qcompress/layer_error.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 
@@ -75,12 +73,6 @@ Tapped AddTaps(ir::Graph& graph, const ir::Graph& compressed, const std::vector<
   return t;
 }
 
-std::string TempPath(const std::string& output_path, const std::string& tag) {
-  return (fs::temp_directory_path() /
-          (fs::path(output_path).filename().string() + "." + tag + "." + std::to_string(getpid()) + ".qm"))
-      .string();
-}
-
 const HostTensor* FindOutput(const std::vector<NamedTensor>& outputs, const std::string& name) {
   for (const NamedTensor& t : outputs) {
     if (t.name == name) return &t.tensor;
@@ -99,7 +91,7 @@ Expected<std::map<std::string, report::ErrorStats>> MeasureLayerErrors(const ir:
   ir::Graph ref = reference, cmp = compressed;
   const Tapped ref_taps = AddTaps(ref, compressed, layers, /*reference=*/true);
   const Tapped cmp_taps = AddTaps(cmp, compressed, layers, /*reference=*/false);
-  const std::string ref_path = TempPath(output_path, "ref-layers"), cmp_path = TempPath(output_path, "layers");
+  const std::string ref_path = TempQmPath(output_path, "ref-layers"), cmp_path = TempQmPath(output_path, "layers");
   struct Cleanup {
     std::vector<std::string> paths;
     ~Cleanup() {

@@ -1,10 +1,20 @@
 #include "qcompress/model_eval.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "qcompress/runtime.h"
 
 namespace qc::tools {
+
+std::string TempQmPath(const std::string& output_path, const std::string& tag) {
+  namespace fs = std::filesystem;
+  return (fs::temp_directory_path() /
+          (fs::path(output_path).filename().string() + "." + tag + "." + std::to_string(getpid()) + ".qm"))
+      .string();
+}
 
 Expected<std::vector<NamedTensor>> BatchInputsFor(const Model& model, const qat::PaddedBatch& b,
                                                   const std::string& what) {

@@ -16,6 +16,9 @@ struct NamedTensor;
 
 namespace qc::tools {
 
+/// A per-process temporary .qm path in the system temp dir, named after the output and a tag ("teacher", ...).
+std::string TempQmPath(const std::string& output_path, const std::string& tag);
+
 /// The runtime inputs the model declares (input_ids / attention_mask / token_type_ids, or pixel_values) for a batch.
 Expected<std::vector<NamedTensor>> BatchInputsFor(const Model& model, const qat::PaddedBatch& batch,
                                                   const std::string& what);
