@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "configs/gelu_config.h"
+
 namespace qc {
 
 void Add(const float* a, const float* b, size_t n, float* y) {
@@ -26,8 +28,7 @@ void Tanh(const float* x, size_t n, float* y) {
 }
 
 void GeluErf(const float* x, size_t n, float* y) {
-  constexpr float kInvSqrt2 = 0.70710678118654752f;  // PyTorch multiplies by M_SQRT1_2 rather than dividing by √2
-  for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+  GetGeluErfKernel().fn(x, n, y);  // one erf approximation on every ISA, identical bits (kernels/f32-f32-gelu)
 }
 
 void GeluTanh(const float* x, size_t n, float* y) {

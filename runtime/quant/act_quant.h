@@ -13,8 +13,8 @@
 //
 //   s quantizes, d dequantizes (x̂ = q · d); the GEMM epilogue multiplies by d, never divides by s. Rows of q are
 //   written with `q_cols` >= k entries, columns [k, q_cols) = 0: pass q_cols = T2PaddedK(k) to feed the t2-i8-gemm
-//   kernels, which read whole 128-column blocks. Every step is elementwise, a max or an integer sum, so the SSE2 /
-//   NEON paths used here and any scalar re-implementation give identical q, s, d and Σq.
+//   kernels, which read whole 128-column blocks. Every step is elementwise, a max or an integer sum, so the row kernels
+//   (kernels/f32-i8-quant, one per ISA) and any scalar re-implementation give identical q, s, d and Σq.
 //   NaN activations are rejected; ±inf is rejected unless a finite clip maps it to ±c.
 //
 // Usage

@@ -134,7 +134,7 @@ TEST_CASE("Activations match their double formulas") {
   }
   std::vector<float> y(n);
   qc::GeluErf(x.data(), n, y.data());
-  CHECK(Worst(y, erf_want) <= 1.0);
+  CHECK(Worst(y, erf_want, 2e-6) <= 1.0);  // the budget of kernels/f32-f32-gelu
   qc::GeluTanh(x.data(), n, y.data());
   CHECK(Worst(y, tanh_gelu_want) <= 1.0);
   qc::Tanh(x.data(), n, y.data());
@@ -150,7 +150,7 @@ TEST_CASE("Activations match their double formulas") {
   // In place, and NaN through ReLU.
   std::vector<float> inplace = x;
   qc::GeluErf(inplace.data(), n, inplace.data());
-  CHECK(Worst(inplace, erf_want) <= 1.0);
+  CHECK(Worst(inplace, erf_want, 2e-6) <= 1.0);
   float nan = std::nanf(""), out = 0.0f;
   qc::Relu(&nan, 1, &out);
   CHECK(std::isnan(out));

@@ -1,0 +1,27 @@
+#include "configs/gelu_config.h"
+
+namespace qc {
+
+const std::vector<GeluErfKernel>& GeluErfKernels() {
+  static const std::vector<GeluErfKernel> kernels = {
+#define QC_GELU_KERNEL(isa, function, lanes) {#function, KernelIsa::isa, &function, lanes},
+#include "kernels/f32-f32-gelu/kernels.inc"
+#undef QC_GELU_KERNEL
+  };
+  return kernels;
+}
+
+const GeluErfKernel& SelectGeluErfKernel(const CpuFeatures& cpu) {
+  const GeluErfKernel* best = &GeluErfKernels().front();  // the oracle
+  for (const GeluErfKernel& k : GeluErfKernels()) {
+    if (IsaAvailable(k.isa, cpu) && k.lanes > best->lanes) best = &k;
+  }
+  return *best;
+}
+
+const GeluErfKernel& GetGeluErfKernel() {
+  static const GeluErfKernel& kernel = SelectGeluErfKernel(DetectCpuFeatures());
+  return kernel;
+}
+
+}  // namespace qc
