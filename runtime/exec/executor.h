@@ -12,6 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -22,10 +26,34 @@
 namespace qc::exec {
 
 /// A value during execution: owned elements, or borrowed ones (constants in the mapping, caller-owned inputs).
+/// std::allocator whose value-initialisation (vector::resize) leaves trivial elements uninitialised: every op writes
+/// all of its output, so zero-filling each fresh activation buffer first would only cost a pass over memory.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// An op's float output: written in full by the op, never read before.
+using FloatBuffer = std::vector<float, DefaultInitAllocator<float>>;
+
 struct RtTensor {
   ValueType type = ValueType::kF32;
   std::vector<int64_t> dims;
-  std::vector<float> f;         ///< owned float elements
+  FloatBuffer f;                ///< owned float elements (uninitialised until the op writes them)
   std::vector<int64_t> i;       ///< owned integer elements (int32 inputs are widened)
   const float* ext_f = nullptr;    ///< borrowed float elements
   const int64_t* ext_i = nullptr;  ///< borrowed integer elements

@@ -116,7 +116,14 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
     T2GemmArgs a;
     fill(a);
     const T2GemmKernel& kernel = GetT2GemmKernel();
-    run_columns(a, kernel.fn, kernel.rows);
+    if (m >= 4 * static_cast<size_t>(kernel.tokens)) {
+      // Many tokens: split rows, so each thread reads the activation rows the previous row-split op left in its own
+      // cache and writes whole output rows (a column split makes every thread read every row and write half of each).
+      SplitColumns(scratch.pool, m, static_cast<size_t>(kernel.tokens), n * k,  // threads: split M here
+                   [&](size_t m0, size_t m1) { kernel.fn(a, m0, m1, 0, n); });
+    } else {
+      run_columns(a, kernel.fn, kernel.rows);
+    }
   } else {
     I8GemmArgs a;
     fill(a);

@@ -1,49 +1,22 @@
 // QAttention forward (ops/qattention.h). Per (batch, head) task: quantize the head's Q, K, V rows, S_int on the
 // selected int8 kernel, the float epilogue and softmax row by row in the fixed order of the contract, requantize
-// P ⊙ dv, O_int on the same kernel, dequantize. The float loops are scalar on purpose: their order is the contract.
+// P ⊙ dv, O_int on the same kernel, dequantize. Each step is a kernel with one scalar oracle (the int8 products, the
+// softmax row, the row quantizers), so every ISA returns the same bits.
 #include "ops/qattention.h"
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "configs/attention_config.h"
+#include "configs/qsoftmax_config.h"
 #include "kernels/i8-i8-attention/kernels.h"
 #include "quant/act_quant.h"
 
 namespace qc {
 namespace {
-
-// Returns v unchanged, but opaque to the optimiser, so `Rounded(a * b) + c` can never become fma(a, b, c). Only
-// needed where the target has an FMA instruction (GCC contracts by default, -ffp-contract=fast); elsewhere there is
-// nothing to fuse into and the plain value keeps the loop vectorisable.
-inline float Rounded(float v) {
-#if defined(__FP_FAST_FMAF) && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  __asm__("" : "+x"(v));
-#elif defined(__FP_FAST_FMAF) && defined(__GNUC__) && defined(__aarch64__)
-  __asm__("" : "+w"(v));
-#elif defined(__FP_FAST_FMAF)
-  volatile float r = v;
-  v = r;
-#endif
-  return v;
-}
-
-// max_j v[j] of the non-NaN entries (-inf if none), with 4 independent maxima for instruction-level parallelism.
-// The order cannot change the softmax: the maximum of a set is unique except for the sign of a zero, and
-// exp(score - (+0)) = exp(score - (-0)) for every score; a NaN score makes the whole row NaN whatever m is.
-float RowMax(const float* v, size_t n) {
-  float m[4] = {-std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
-                -std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
-  size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    for (size_t l = 0; l < 4; ++l) m[l] = v[j + l] > m[l] ? v[j + l] : m[l];
-  }
-  for (; j < n; ++j) m[0] = v[j] > m[0] ? v[j] : m[0];
-  const float a = m[1] > m[0] ? m[1] : m[0], b = m[3] > m[2] ? m[3] : m[2];
-  return b > a ? b : a;
-}
 
 constexpr size_t kAlign = 64;
 
@@ -166,6 +139,7 @@ Status QAttentionTasks(const QAttentionParams& p, const float* q, const float* k
   float* add = reinterpret_cast<float*>(base + l.add);
   float* row = reinterpret_cast<float*>(base + l.row);
   const I8AttnGemmFn gemm = GetI8AttnGemmKernel().fn;
+  const QSoftmaxRowFn softmax = GetQSoftmaxKernel().fn;
   const bool masked = !mask.empty();
   size_t mask_batch = static_cast<size_t>(-1);
 
@@ -210,21 +184,19 @@ Status QAttentionTasks(const QAttentionParams& p, const float* q, const float* k
     qk.k = dh;
     gemm(qk, 0, s, 0, s);
 
-    // 2-4. Scores, softmax, P' = p·dv requantized per row (no clip).
+    // 2-4. Scores, softmax, P' = p·dv requantized per row (no clip). The row kernel follows docs/quantization.md
+    // §7.4 step 3 (kernels/i32-f32-softmax/kernels.h: its exp and its 16-lane sum order).
+    QSoftmaxRowArgs sm;
+    sm.dk = dk;
+    sm.scale = p.scale;
+    sm.add = masked ? add : nullptr;
+    sm.dv = dv;
+    sm.n = s;
+    sm.p = row;
     for (size_t i = 0; i < s; ++i) {
-      const int32_t* si = s_int + i * s;
-      const float dqi = dq[i];
-      for (size_t j = 0; j < s; ++j) {
-        const float scaled = static_cast<float>(si[j]) * (dqi * dk[j]) * p.scale;
-        row[j] = masked ? Rounded(scaled) + add[j] : scaled;
-      }
-      const float mx = RowMax(row, s);
-      float sum = 0.0f;
-      for (size_t j = 0; j < s; ++j) {
-        row[j] = std::exp(row[j] - mx);
-        sum += row[j];
-      }
-      for (size_t j = 0; j < s; ++j) row[j] = row[j] / sum * dv[j];
+      sm.s = s_int + i * s;
+      sm.dq = dq[i];
+      softmax(sm);
       bool has_nan = false;
       const float amax = ActAbsMax(row, s, kActNoClip, &has_nan);
       int8_t* pc = p_codes + i * kps;

@@ -11,6 +11,8 @@
 #include <limits>
 #include <vector>
 
+#include "tests/support/qsoftmax_sim.h"
+
 namespace qc::test {
 
 struct SimAttention {
@@ -101,11 +103,8 @@ inline SimResult SimulateQAttention(const SimAttention& p, const float* q, const
           if (score[j] > mx) mx = score[j];
         }
         std::vector<float> e(s);
-        float sum = 0.0f;
-        for (size_t j = 0; j < s; ++j) {
-          e[j] = std::exp(score[j] - mx);
-          sum = sum + e[j];
-        }
+        for (size_t j = 0; j < s; ++j) e[j] = SimQcExp(score[j] - mx);
+        const float sum = SimLaneSum(e);
         std::vector<float> pp(s);
         bool nan = false;
         for (size_t j = 0; j < s; ++j) {

@@ -8,6 +8,7 @@
 
 #include "quant_harness.h"
 #include "quant_sim.h"
+#include "tests/support/qsoftmax_sim.h"
 
 namespace qc::test {
 namespace {
@@ -42,8 +43,8 @@ std::vector<float> SimQAttention(const std::vector<float>& q, const std::vector<
           }
         }
         const float mx = *std::max_element(score.begin(), score.end());
-        float sum = 0.0f;
-        for (size_t j = 0; j < seq; ++j) sum += (p[j] = std::exp(score[j] - mx));
+        for (size_t j = 0; j < seq; ++j) p[j] = SimQcExp(score[j] - mx);  // §7.4 step 3's exp and sum order
+        const float sum = SimLaneSum(p);
         for (size_t j = 0; j < seq; ++j) {
           p[j] = p[j] / sum;
           p[j] = p[j] * va.d[j];

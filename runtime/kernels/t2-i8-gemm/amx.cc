@@ -63,44 +63,117 @@ T* Aligned(std::vector<uint8_t>& storage, size_t bytes) {
   return reinterpret_cast<T*>(storage.data() + (64 - raw % 64) % 64);
 }
 
-// Rows [m_begin, m_end) of q → m tiles of [kp/4][16][4] bytes; rows past m_end are zero.
+// out[m] = column m of the 16×16 int32 matrix whose row n is in[n]: 32-bit and 64-bit unpacks inside 128-bit
+// lanes, then two 128-bit lane shuffles. After the unpacks, b[4G + j] lane L holds rows 4G..4G+3 at column 4L + j.
+inline void TransposeRegs(const __m512i (&in)[kTile], __m512i (&out)[kTile]) {
+  __m512i a[kTile], b[kTile];
+  for (int g = 0; g < 8; ++g) {
+    a[2 * g] = _mm512_unpacklo_epi32(in[2 * g], in[2 * g + 1]);
+    a[2 * g + 1] = _mm512_unpackhi_epi32(in[2 * g], in[2 * g + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {
+    b[4 * g + 0] = _mm512_unpacklo_epi64(a[4 * g], a[4 * g + 2]);
+    b[4 * g + 1] = _mm512_unpackhi_epi64(a[4 * g], a[4 * g + 2]);
+    b[4 * g + 2] = _mm512_unpacklo_epi64(a[4 * g + 1], a[4 * g + 3]);
+    b[4 * g + 3] = _mm512_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512i c_lo = _mm512_shuffle_i32x4(b[j], b[4 + j], 0x44), c_hi = _mm512_shuffle_i32x4(b[j], b[4 + j], 0xEE);
+    const __m512i d_lo = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0x44);
+    const __m512i d_hi = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0xEE);
+    out[j] = _mm512_shuffle_i32x4(c_lo, d_lo, 0x88);
+    out[4 + j] = _mm512_shuffle_i32x4(c_lo, d_lo, 0xDD);
+    out[8 + j] = _mm512_shuffle_i32x4(c_hi, d_hi, 0x88);
+    out[12 + j] = _mm512_shuffle_i32x4(c_hi, d_hi, 0xDD);
+  }
+}
+
+// Rows [m_begin, m_end) of q → m tiles of [kp/4][16][4] bytes; rows past m_end are zero. The VNNI layout is the
+// transpose of 16 rows × kp/4 dwords: 16 row loads of 64 bytes, one register transpose, 16 stores per 64 columns
+// (no gathers, which microcode mitigations made slow on recent Intel parts).
 void PackActivations(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t kp, int8_t* dst) {
   const size_t m_tiles = (m_end - m_begin + kTile - 1) / kTile;
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i idx = _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int>(a.q_stride)));
   for (size_t mt = 0; mt < m_tiles; ++mt) {
     const size_t i0 = m_begin + mt * kTile;
     const size_t rows = std::min(kTile, m_end - i0);
-    const __mmask16 valid = static_cast<__mmask16>((1u << rows) - 1u);
     const int8_t* src = a.q + i0 * a.q_stride;
     int8_t* out = dst + mt * kTile * kp;
-    for (size_t kq = 0; kq < kp / 4; ++kq) {
-      const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, idx, src + 4 * kq, 1);
-      _mm512_store_si512(out + kq * 64, v);
+    __m512i in[kTile], cols[kTile];
+    for (size_t r = rows; r < kTile; ++r) in[r] = _mm512_setzero_si512();
+    for (size_t k = 0; k < kp; k += kStepK) {
+      for (size_t r = 0; r < rows; ++r) in[r] = _mm512_loadu_si512(src + r * a.q_stride + k);
+      TransposeRegs(in, cols);
+      for (size_t j = 0; j < kTile; ++j) _mm512_store_si512(out + (k / 4 + j) * 64, cols[j]);
     }
   }
 }
 
-// Channels [p, p + 32) → 32 rows of kp codes; channels past the packed row groups are zero.
-void UnpackWeights(const T2GemmArgs& a, size_t kb, size_t p, uint8_t* dst) {
-  const size_t kp = kb * kT2BlockK;
+// Block b (k in [128·b, 128·b + 128)) of channels [p, p + 32) → 32 rows of 128 codes at dst + r·dst_stride;
+// channels past the packed row groups get code 0 (their sums are computed but never stored). A packed row's 32 bytes
+// hold k = i, 32 + i, 64 + i, 96 + i at bits 7-6, 5-4, 3-2, 1-0 of byte i: broadcast to both halves of a zmm, a
+// per-half 16-bit shift (6 | 4, then 2 | 0) and a mask give codes 0-63 and 64-127, two 64-byte stores per row.
+void UnpackBlock(const T2GemmArgs& a, size_t kb, size_t p, size_t b, uint8_t* dst, size_t dst_stride) {
   const size_t groups = T2RowGroups(a.n);
-  const __m256i mask = _mm256_set1_epi8(3);
+  const __m512i mask = _mm512_set1_epi8(3);
+  const __m512i shift_lo = _mm512_inserti64x4(_mm512_set1_epi16(6), _mm256_set1_epi16(4), 1);
+  const __m512i shift_hi = _mm512_inserti64x4(_mm512_set1_epi16(2), _mm256_set1_epi16(0), 1);
   for (size_t r = 0; r < kPanelRows; ++r) {
     const size_t j = p + r;
-    uint8_t* row = dst + r * kp;
+    uint8_t* row = dst + r * dst_stride;
     if (j / kT2RowGroup >= groups) {
-      std::memset(row, 0, kp);
+      _mm512_storeu_si512(row, _mm512_setzero_si512());
+      _mm512_storeu_si512(row + 64, _mm512_setzero_si512());
       continue;
     }
-    const uint8_t* src = a.w + (j / kT2RowGroup) * kb * kT2BlockBytes + (j % kT2RowGroup) * kT2RowBytes;
-    for (size_t b = 0; b < kb; ++b, src += kT2BlockBytes, row += kT2BlockK) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(row), _mm256_and_si256(_mm256_srli_epi16(v, 6), mask));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(row + 32), _mm256_and_si256(_mm256_srli_epi16(v, 4), mask));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(row + 64), _mm256_and_si256(_mm256_srli_epi16(v, 2), mask));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(row + 96), _mm256_and_si256(v, mask));
+    const uint8_t* src = a.w + ((j / kT2RowGroup) * kb + b) * kT2BlockBytes + (j % kT2RowGroup) * kT2RowBytes;
+    const __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src)));
+    _mm512_storeu_si512(row, _mm512_and_si512(_mm512_srlv_epi16(v, shift_lo), mask));
+    _mm512_storeu_si512(row + 64, _mm512_and_si512(_mm512_srlv_epi16(v, shift_hi), mask));
+  }
+}
+
+// Channels [p, p + 32) → 32 rows of kp codes (the whole panel, reused by every activation tile pair).
+void UnpackWeights(const T2GemmArgs& a, size_t kb, size_t p, uint8_t* dst) {
+  const size_t kp = kb * kT2BlockK;
+  for (size_t b = 0; b < kb; ++b) UnpackBlock(a, kb, p, b, dst + b * kT2BlockK, kp);
+}
+
+// One or two activation tiles (M <= 32): each weight code is used by one tile pair only, so the panel is unpacked
+// one block at a time into a 4 KiB buffer that stays in L1 and is consumed at once (two buffers alternate, so the
+// unpacking of block b + 1 overlaps the tile products of block b). Same tiles and sums as DotTiles.
+template <bool kTwoB>
+void DotTilesStreaming(const T2GemmArgs& a, size_t kb, size_t p, const int8_t* b0, uint8_t* buffers,
+                       int32_t (*c)[kTile * kTile]) {
+  const size_t kp = kb * kT2BlockK;
+  const int8_t* b1 = b0 + kTile * kp;
+  _tile_zero(0);
+  _tile_zero(2);
+  if (kTwoB) {
+    _tile_zero(1);
+    _tile_zero(3);
+  }
+  for (size_t b = 0; b < kb; ++b) {
+    uint8_t* buf = buffers + (b & 1) * kPanelRows * kT2BlockK;
+    UnpackBlock(a, kb, p, b, buf, kT2BlockK);
+    for (size_t kk = 0; kk < kT2BlockK; kk += kStepK) {
+      const size_t k = b * kT2BlockK + kk;
+      _tile_loadd(4, buf + kk, kT2BlockK);
+      _tile_loadd(6, b0 + k * 16, 64);
+      _tile_loadd(5, buf + kTile * kT2BlockK + kk, kT2BlockK);
+      _tile_dpbusd(0, 4, 6);
+      _tile_dpbusd(2, 5, 6);
+      if (kTwoB) {
+        _tile_loadd(7, b1 + k * 16, 64);
+        _tile_dpbusd(1, 4, 7);
+        _tile_dpbusd(3, 5, 7);
+      }
     }
+  }
+  _tile_stored(0, c[0], 64);
+  _tile_stored(2, c[2], 64);
+  if (kTwoB) {
+    _tile_stored(1, c[1], 64);
+    _tile_stored(3, c[3], 64);
   }
 }
 
@@ -136,30 +209,11 @@ void DotTiles(const uint8_t* a0, const int8_t* b0, size_t kp, int32_t (*c)[kTile
   }
 }
 
-// out[m] = column m of the 16×16 int32 tile c (row n at c + 16·n): 32-bit and 64-bit unpacks inside 128-bit lanes,
-// then two 128-bit lane shuffles. After the unpacks, b[4G + j] lane L holds rows 4G..4G+3 at column 4L + j.
+// out[m] = column m of the 16×16 int32 tile c (row n at c + 16·n).
 inline void Transpose16(const int32_t* c, __m512i (&out)[kTile]) {
-  __m512i a[kTile], b[kTile];
-  for (int g = 0; g < 8; ++g) {
-    const __m512i r0 = _mm512_load_si512(c + 32 * g), r1 = _mm512_load_si512(c + 32 * g + 16);
-    a[2 * g] = _mm512_unpacklo_epi32(r0, r1);
-    a[2 * g + 1] = _mm512_unpackhi_epi32(r0, r1);
-  }
-  for (int g = 0; g < 4; ++g) {
-    b[4 * g + 0] = _mm512_unpacklo_epi64(a[4 * g], a[4 * g + 2]);
-    b[4 * g + 1] = _mm512_unpackhi_epi64(a[4 * g], a[4 * g + 2]);
-    b[4 * g + 2] = _mm512_unpacklo_epi64(a[4 * g + 1], a[4 * g + 3]);
-    b[4 * g + 3] = _mm512_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
-  }
-  for (int j = 0; j < 4; ++j) {
-    const __m512i c_lo = _mm512_shuffle_i32x4(b[j], b[4 + j], 0x44), c_hi = _mm512_shuffle_i32x4(b[j], b[4 + j], 0xEE);
-    const __m512i d_lo = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0x44);
-    const __m512i d_hi = _mm512_shuffle_i32x4(b[8 + j], b[12 + j], 0xEE);
-    out[j] = _mm512_shuffle_i32x4(c_lo, d_lo, 0x88);
-    out[4 + j] = _mm512_shuffle_i32x4(c_lo, d_lo, 0xDD);
-    out[8 + j] = _mm512_shuffle_i32x4(c_hi, d_hi, 0x88);
-    out[12 + j] = _mm512_shuffle_i32x4(c_hi, d_hi, 0xDD);
-  }
+  __m512i rows[kTile];
+  for (size_t n = 0; n < kTile; ++n) rows[n] = _mm512_load_si512(c + 16 * n);
+  TransposeRegs(rows, out);
 }
 
 // Stores C tile `c` ([channel n0 + t][row i0 + mm]) for rows [i0, i_end) and channels [n_lo, n_hi).
@@ -197,12 +251,28 @@ void T2GemmAmx(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin
   const size_t m_tiles = (m_end - m_begin + kTile - 1) / kTile;
   thread_local std::vector<uint8_t> act_storage, weight_storage;
   int8_t* act = Aligned<int8_t>(act_storage, m_tiles * kTile * kp);
-  uint8_t* weights = Aligned<uint8_t>(weight_storage, kPanelRows * kp);
   alignas(64) int32_t c[4][kTile * kTile];
 
   PackActivations(a, m_begin, m_end, kp, act);
   ConfigureTiles();
+  const bool streaming = m_tiles <= 2;
+  uint8_t* weights = Aligned<uint8_t>(weight_storage, streaming ? 2 * kPanelRows * kT2BlockK : kPanelRows * kp);
   for (size_t p = n_begin / kT2RowGroup * kT2RowGroup; p < n_end; p += kPanelRows) {
+    if (streaming) {
+      const bool two = m_tiles == 2;
+      if (two) {
+        DotTilesStreaming<true>(a, kb, p, act, weights, c);
+      } else {
+        DotTilesStreaming<false>(a, kb, p, act, weights, c);
+      }
+      Epilogue(a, c[0], p, n_begin, n_end, m_begin, m_end);
+      Epilogue(a, c[2], p + kTile, n_begin, n_end, m_begin, m_end);
+      if (two) {
+        Epilogue(a, c[1], p, n_begin, n_end, m_begin + kTile, m_end);
+        Epilogue(a, c[3], p + kTile, n_begin, n_end, m_begin + kTile, m_end);
+      }
+      continue;
+    }
     UnpackWeights(a, kb, p, weights);
     for (size_t mt = 0; mt < m_tiles; mt += 2) {
       const size_t i0 = m_begin + mt * kTile;
