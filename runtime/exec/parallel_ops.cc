@@ -61,7 +61,9 @@ void ParallelElements(ThreadPool* pool, size_t n, void (*fn)(const float* x, siz
 
 void ParallelAdd(ThreadPool* pool, const float* a, const float* b, size_t n, float* y) {
   const size_t blocks = (n + kElementAlign - 1) / kElementAlign;
-  const size_t parts = PartsForWork(pool, blocks, kElementAlign);  // one add per element: a cheap op
+  // One add per element, but a pass over three arrays: worth splitting once a few rows are involved, and each thread
+  // then touches the rows the row-split ops around it keep in its cache.
+  const size_t parts = PartsForWork(pool, blocks, kElementAlign * kElementWork / 2);
   ParallelFor(pool, parts, [&](size_t part) {
     const Range r = SplitRange(n, parts, part, kElementAlign);
     if (r.begin < r.end) Add(a + r.begin, b + r.begin, r.end - r.begin, y + r.begin);

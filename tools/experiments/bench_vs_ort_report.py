@@ -159,7 +159,7 @@ def report(raw):
           f"core, hypervisor {mch['hypervisor']}; {mch['caches']}; {mch['memory_gib']} GiB; Linux {mch['kernel']}",
           f"- SIMD flags: {mch['simd_flags']}; `qcompress cpu`: {mch['qcompress_cpu']}; onnxruntime's library "
           f"has AMX int8 kernels: {dict([(True, 'yes'), (False, 'no')]).get(mch.get('ort_amx_int8'), 'unknown')}"
-          + (" (this CPU has amx_int8, so ORT INT8 may run on AMX tiles while qcompress uses AVX-512 VNNI)"
+          + ("; this CPU has amx_int8: both engines' int8 GEMMs may run on AMX tiles (qcompress: T2GemmAmx)"
              if mch.get("ort_amx_int8") and "amx_int8" in mch["simd_flags"] else ""),
           f"- load average (1/5/15 min) at start {' '.join(la0)}, at end {' '.join(la1)}" +
           (" — **the machine was busy: numbers are noisy**" if float(la0[0]) > 0.5 or float(la1[0]) > 2.5 else ""),
