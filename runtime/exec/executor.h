@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/large_blocks.h"
 #include "core/thread_pool.h"
 #include "exec/plan.h"
 #include "exec/quantized_ops.h"
@@ -26,8 +27,9 @@
 namespace qc::exec {
 
 /// A value during execution: owned elements, or borrowed ones (constants in the mapping, caller-owned inputs).
-/// std::allocator whose value-initialisation (vector::resize) leaves trivial elements uninitialised: every op writes
-/// all of its output, so zero-filling each fresh activation buffer first would only cost a pass over memory.
+/// The activation allocator: value-initialisation (vector::resize) leaves trivial elements uninitialised (every op
+/// writes all of its output, so zero-filling each fresh buffer first would only cost a pass over memory), and blocks
+/// of kLargeBlockBytes or more come from core/large_blocks.h, recycled by size instead of fragmenting the heap.
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>
@@ -37,6 +39,17 @@ struct DefaultInitAllocator : std::allocator<T> {
   DefaultInitAllocator() = default;
   template <typename U>
   DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  T* allocate(size_t n) {
+    if (n * sizeof(T) >= kLargeBlockBytes) return static_cast<T*>(AllocateLargeBlock(n * sizeof(T)));
+    return std::allocator<T>::allocate(n);
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n * sizeof(T) >= kLargeBlockBytes) {
+      FreeLargeBlock(p, n * sizeof(T));
+    } else {
+      std::allocator<T>::deallocate(p, n);
+    }
+  }
   template <typename U>
   void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
     ::new (static_cast<void*>(p)) U;

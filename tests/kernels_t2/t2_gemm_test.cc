@@ -31,7 +31,7 @@ using Dims = std::tuple<size_t, size_t, size_t>;
 // int64 + T2Output oracle only, to keep the test fast.
 constexpr size_t kRefCompareMacs = size_t{40} << 20;
 
-const std::vector<size_t> kMs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 127, 128, 129};
+const std::vector<size_t> kMs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 127, 128, 129, 300};
 // 66 and 5: not multiples of 4; 16/20/28/32/36: the AMX kernel's 16-channel tiles and 32-channel panels.
 const std::vector<size_t> kNs = {4, 8, 12, 16, 20, 28, 32, 36, 60, 64, 68, 66, 5};
 const std::vector<size_t> kKs = {128, 256, 384, 768, 3072, 4096, 8192, 1, 127, 129, 1000};

@@ -6,7 +6,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "configs/act_quant_config.h"
 #include "configs/attention_config.h"
+#include "configs/gelu_config.h"
+#include "configs/layernorm_config.h"
+#include "configs/qsoftmax_config.h"
 #include "configs/gemm_config.h"
 #include "configs/t2_gemm_config.h"
 #include "core/cpu_features.h"
@@ -26,6 +30,10 @@ TEST_CASE("the NEON kernels are built, detected and selected") {
   CHECK(GetF32GemmKernel().isa == KernelIsa::kNeon);
   CHECK(GetT2GemmKernel().isa == T2GemmIsa::kNeonDot);
   CHECK(GetI8AttnGemmKernel().isa == I8AttnIsa::kNeonDot);
+  CHECK(GetGeluErfKernel().isa == KernelIsa::kNeon);
+  CHECK(GetActQuantKernel().isa == KernelIsa::kNeon);
+  CHECK(GetQSoftmaxKernel().isa == KernelIsa::kNeon);
+  CHECK(GetLayerNormKernel().isa == KernelIsa::kNeon);
   MESSAGE("selected: " << std::string(GetF32GemmKernel().name) << ", " << std::string(GetT2GemmKernel().name) << ", "
                        << std::string(GetI8AttnGemmKernel().name));
   // Every NEON kernel a list declares must be one the tests can run here (not skipped as unavailable).

@@ -34,6 +34,7 @@ namespace {
 constexpr size_t kTile = 16;         // rows of every tile; also int32 columns of a C tile
 constexpr size_t kStepK = 64;        // k per TDPBUSD (bytes per A row)
 constexpr size_t kPanelRows = 32;    // weight channels unpacked at once: two A tiles
+constexpr size_t kChunkRows = 128;   // activation rows packed at once: eight B tiles
 
 struct alignas(64) TileConfig {
   uint8_t palette;
@@ -242,21 +243,15 @@ void Epilogue(const T2GemmArgs& a, const int32_t* c, size_t n0, size_t n_lo, siz
   }
 }
 
-}  // namespace
-
-void T2GemmAmx(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end) {
-  if (m_begin >= m_end || n_begin >= n_end) return;
+// Rows [m_begin, m_end) × channels [n_begin, n_end) with the activations of those rows packed once.
+void RunRows(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end, int8_t* act,
+             uint8_t* weights) {
   const size_t kb = T2KBlocks(a.k);
   const size_t kp = kb * kT2BlockK;
   const size_t m_tiles = (m_end - m_begin + kTile - 1) / kTile;
-  thread_local std::vector<uint8_t> act_storage, weight_storage;
-  int8_t* act = Aligned<int8_t>(act_storage, m_tiles * kTile * kp);
   alignas(64) int32_t c[4][kTile * kTile];
-
   PackActivations(a, m_begin, m_end, kp, act);
-  ConfigureTiles();
   const bool streaming = m_tiles <= 2;
-  uint8_t* weights = Aligned<uint8_t>(weight_storage, streaming ? 2 * kPanelRows * kT2BlockK : kPanelRows * kp);
   for (size_t p = n_begin / kT2RowGroup * kT2RowGroup; p < n_end; p += kPanelRows) {
     if (streaming) {
       const bool two = m_tiles == 2;
@@ -289,6 +284,24 @@ void T2GemmAmx(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin
         Epilogue(a, c[3], p + kTile, n_begin, n_end, i0 + kTile, m_end);
       }
     }
+  }
+}
+
+}  // namespace
+
+void T2GemmAmx(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end) {
+  if (m_begin >= m_end || n_begin >= n_end) return;
+  const size_t kp = T2KBlocks(a.k) * kT2BlockK;
+  // At most kChunkRows activation rows are packed at a time: the packed copy stays small (memory grows with the
+  // batch otherwise) and each unpacked weight panel is still shared by four tile pairs.
+  const size_t rows = std::min(m_end - m_begin, kChunkRows);
+  const size_t tiles = (rows + kTile - 1) / kTile;
+  thread_local std::vector<uint8_t> act_storage, weight_storage;
+  int8_t* act = Aligned<int8_t>(act_storage, tiles * kTile * kp);
+  uint8_t* weights = Aligned<uint8_t>(weight_storage, tiles <= 2 ? 2 * kPanelRows * kT2BlockK : kPanelRows * kp);
+  ConfigureTiles();
+  for (size_t m0 = m_begin; m0 < m_end; m0 += kChunkRows) {
+    RunRows(a, m0, std::min(m_end, m0 + kChunkRows), n_begin, n_end, act, weights);
   }
   _tile_release();
 }
