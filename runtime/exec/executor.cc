@@ -94,6 +94,8 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
     return InvalidArgument("expected " + std::to_string(plan_.inputs.size()) + " inputs, got " +
                            std::to_string(inputs.size()));
   }
+  ++run_number_;
+  quant_scratch_.held_source = 0;  // nothing from an earlier run is reused
   values_.resize(plan_.num_values);
   for (uint32_t v = 0; v < plan_.num_values; ++v) {
     if (!plan_.is_constant[v]) continue;
@@ -389,6 +391,8 @@ Status Executor::RunOp(const PlannedOp& op) {
     }
     case OpType::QLinear: {
       const ConstantRef& weight = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
+      // Values are written once per run, so (run, value id) names these activations until the run ends.
+      quant_scratch_.next_source = (run_number_ << 32) | (static_cast<uint64_t>(op.inputs[0]) + 1);
       QC_RETURN_IF_ERROR(RunQLinear(op, In(op, 0), weight, In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr,
                                     quant_scratch_, &out));
       break;

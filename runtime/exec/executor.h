@@ -96,6 +96,7 @@ class Executor {
   ThreadPool* pool_;
   std::vector<RtTensor> values_;
   QuantScratch quant_scratch_;  ///< int8 activations etc. of the quantized ops, reused across runs
+  uint64_t run_number_ = 0;     ///< counts Run calls: names this run's values in quant_scratch_
 };
 
 }  // namespace qc::exec

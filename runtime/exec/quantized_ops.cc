@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -54,6 +55,15 @@ Status QuantizeInput(const PlannedOp& op, const float* x, size_t m, size_t k, si
   return Status::Ok();
 }
 
+// The bit pattern of a numeric attribute, for exact comparison.
+template <typename T>
+int64_t BitsOf(T v) {
+  const double d = static_cast<double>(v);
+  int64_t bits = 0;
+  std::memcpy(&bits, &d, sizeof(bits));
+  return bits;
+}
+
 // The value of element i of a dense T2 / I4 / I8 table.
 inline float CodeValue(qm::DType dtype, const uint8_t* bytes, size_t i) {
   switch (dtype) {
@@ -91,7 +101,22 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
                        " is not executed by this runtime build");
   }
   const size_t q_cols = T2PaddedK(k);  // the I4 / I8 layouts use the same 128-column blocks
-  QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
+  const bool held = scratch.next_source != 0 && scratch.held_source == scratch.next_source &&
+                    scratch.held_clip_bits == BitsOf(op.attrs.act_clip) &&
+                    scratch.held_granularity == op.attrs.act_granularity &&
+                    scratch.held_amax_bits == BitsOf(op.attrs.act_amax) && scratch.held_m == m &&
+                    scratch.held_k == k && scratch.held_q_cols == q_cols;
+  if (!held) {
+    scratch.held_source = 0;  // invalid until the quantization below succeeds
+    QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
+    scratch.held_source = scratch.next_source;
+    scratch.held_clip_bits = BitsOf(op.attrs.act_clip);
+    scratch.held_granularity = op.attrs.act_granularity;
+    scratch.held_amax_bits = BitsOf(op.attrs.act_amax);
+    scratch.held_m = m;
+    scratch.held_k = k;
+    scratch.held_q_cols = q_cols;
+  }
   // T2GemmArgs and I8GemmArgs have the same fields; each format fills its own and runs its kernel over columns.
   auto fill = [&](auto& a) {
     a.w = static_cast<const uint8_t*>(weight.data);

@@ -38,6 +38,13 @@ struct QuantScratch {
   std::vector<float> dequant;
   std::vector<int32_t> row_sum;
   std::vector<unsigned char> attention;  ///< QAttentionScratchBytes per part of the (batch × head) split
+  /// Identity of the input the next RunQLinear reads (set by the executor: run number and value id, 0 = unknown),
+  /// and what q, scale, dequant and row_sum currently hold. QLinears that read the same value with the same
+  /// activation attributes (Q, K and V of a layer) quantize it once.
+  uint64_t next_source = 0;
+  uint64_t held_source = 0;
+  int64_t held_clip_bits = 0, held_granularity = 0, held_amax_bits = 0;
+  size_t held_m = 0, held_k = 0, held_q_cols = 0;
 };
 
 /// y = QLinear(x) into `out` (dims x.dims with the last replaced by N). `bias` may be null.

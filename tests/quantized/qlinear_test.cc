@@ -181,4 +181,41 @@ TEST_CASE("one session reuses its quantization buffers across runs of different 
   }
 }
 
+
+TEST_CASE("QLinears sharing an input quantize it once only when their activation attributes agree") {
+  // fc1 and fc2 read x with per-token quantization (the second reuses the first's codes); fc3 reads it with a clip,
+  // fc4 per tensor: both must quantize again. Each output must equal the same QLinear alone in its own graph.
+  const size_t k = 130, n = 5, m = 6;
+  struct Fc {
+    const char* name;
+    int64_t granularity;
+    double clip;
+    uint64_t seed;
+  };
+  const std::vector<Fc> fcs = {{"fc1", 1, 0, 81}, {"fc2", 1, 0, 82}, {"fc3", 1, 0.5, 83}, {"fc4", 2, 0, 84}};
+  const std::vector<NamedTensor> feeds = {
+      {"x", HostTensor::Float32({static_cast<int64_t>(m), static_cast<int64_t>(k)}, RandomFloats(m * k, -2, 2, 80))}};
+  ir::GraphBuilder shared;
+  const auto xs = Must(shared.AddInput("x", ir::DType::kF32, {"batch", static_cast<int64_t>(k)}));
+  for (const Fc& fc : fcs) {
+    const TernaryWeights w = MakeTernaryWeights(n, k, true, fc.seed);
+    const auto y = AddQLinear(shared, fc.name, xs, w, {}, QLinearAttrs(n, k, fc.granularity, fc.clip, 0, 0));
+    REQUIRE(shared.MarkOutput(y, fc.name).ok());
+  }
+  const auto together = Must(RunIrGraph(Must(std::move(shared).Build()), feeds));
+  REQUIRE(together.size() == fcs.size());
+  for (size_t i = 0; i < fcs.size(); ++i) {
+    CAPTURE(fcs[i].name);
+    ir::GraphBuilder alone;
+    const auto xa = Must(alone.AddInput("x", ir::DType::kF32, {"batch", static_cast<int64_t>(k)}));
+    const TernaryWeights w = MakeTernaryWeights(n, k, true, fcs[i].seed);
+    const auto y = AddQLinear(alone, fcs[i].name, xa, w, {}, QLinearAttrs(n, k, fcs[i].granularity, fcs[i].clip, 0, 0));
+    REQUIRE(alone.MarkOutput(y, fcs[i].name).ok());
+    const auto single = Must(RunIrGraph(Must(std::move(alone).Build()), feeds));
+    CHECK(together[i].tensor.floats == single[0].tensor.floats);
+  }
+  // The clipped and per-tensor outputs really differ from the per-token one (the test would see a wrong reuse).
+  CHECK(together[2].tensor.floats != together[0].tensor.floats);
+}
+
 }  // namespace qc::test

@@ -140,8 +140,8 @@ void UnpackWeights(const T2GemmArgs& a, size_t kb, size_t p, uint8_t* dst) {
 }
 
 // One or two activation tiles (M <= 32): each weight code is used by one tile pair only, so the panel is unpacked
-// one block at a time into a 4 KiB buffer that stays in L1 and is consumed at once (two buffers alternate, so the
-// unpacking of block b + 1 overlaps the tile products of block b). Same tiles and sums as DotTiles.
+// one block at a time into a 4 KiB buffer that stays in L1 and is consumed at once (two buffers alternate: block
+// b + 1 is unpacked while the tile unit works on block b). Same tiles and sums as DotTiles.
 template <bool kTwoB>
 void DotTilesStreaming(const T2GemmArgs& a, size_t kb, size_t p, const int8_t* b0, uint8_t* buffers,
                        int32_t (*c)[kTile * kTile]) {
@@ -153,9 +153,24 @@ void DotTilesStreaming(const T2GemmArgs& a, size_t kb, size_t p, const int8_t* b
     _tile_zero(1);
     _tile_zero(3);
   }
+  // The next panel's packed bytes follow this panel's in memory (kPanelRows / 4 row groups of kb blocks): fetch a
+  // 1/kb share of them per block, so they arrive from DRAM while this panel's tile products run (with few tokens
+  // the kernel is bound by streaming the weights, and each panel is too short a stream for the hardware prefetcher).
+  const size_t panel_bytes = kPanelRows / kT2RowGroup * kb * kT2BlockBytes;
+  const uint8_t* next = a.w + (p + kPanelRows) / kT2RowGroup * kb * kT2BlockBytes;
+  const uint8_t* end = a.w + T2RowGroups(a.n) * kb * kT2BlockBytes;
+  auto unpack = [&](size_t b) {
+    for (size_t off = b * panel_bytes / kb; off < (b + 1) * panel_bytes / kb; off += 64) {
+      if (next + off < end) _mm_prefetch(reinterpret_cast<const char*>(next + off), _MM_HINT_T0);
+    }
+    UnpackBlock(a, kb, p, b, buffers + (b & 1) * kPanelRows * kT2BlockK, kT2BlockK);
+  };
+  // Software-pipelined: block b + 1 is unpacked before block b's tiles are loaded, so the tile loads never wait
+  // for stores still in flight (tileloadd does not forward from the store buffer).
+  if (kb > 0) unpack(0);  // K = 0: no blocks, the sums stay 0
   for (size_t b = 0; b < kb; ++b) {
-    uint8_t* buf = buffers + (b & 1) * kPanelRows * kT2BlockK;
-    UnpackBlock(a, kb, p, b, buf, kT2BlockK);
+    if (b + 1 < kb) unpack(b + 1);
+    const uint8_t* buf = buffers + (b & 1) * kPanelRows * kT2BlockK;
     for (size_t kk = 0; kk < kT2BlockK; kk += kStepK) {
       const size_t k = b * kT2BlockK + kk;
       _tile_loadd(4, buf + kk, kT2BlockK);
