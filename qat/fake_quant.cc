@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <string>
 #include <vector>
 
+#include "kernels/i32-f32-softmax/scalar.h"
 #include "quant/twn.h"
 #include "ir/quant.h"
 
@@ -29,9 +33,10 @@ torch::Tensor InsideClip(const torch::Tensor& x, float clip) {
   return at::logical_and(x > -clip, x < clip).to(x.scalar_type());
 }
 
-// softmax over the last axis exactly as the runtime's QAttention computes it (qops.md step 3): m = max, e = std::exp
-// (float) of s − m, sum in index order, p = e / sum. ATen's vectorised exp and tree sums differ in the last bit, and
-// a last-bit change of p can move a P' code.
+// softmax over the last axis exactly as the runtime's QAttention computes it (docs/quantization.md §7.4 step 3, the
+// runtime's own QcExp and 16-lane sum from kernels/i32-f32-softmax/scalar.h): m = max, e = QcExp(s − m), the lane
+// sums folded in halves, p = e / sum. ATen's exp and tree sums differ in the last bit, and a last-bit change of p can
+// move a P' code.
 torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
   torch::NoGradGuard no_grad;
   const torch::Tensor x = scores.detach().contiguous();
@@ -42,17 +47,43 @@ torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = in + r * n;
     float* dst = o + r * n;
-    float mx = row[0];
-    for (int64_t j = 1; j < n; ++j) mx = std::max(mx, row[j]);
-    float sum = 0.0f;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; ++j) mx = row[j] > mx ? row[j] : mx;
+    float lane[16] = {};
     for (int64_t j = 0; j < n; ++j) {
-      dst[j] = std::exp(row[j] - mx);
-      sum += dst[j];
+      dst[j] = QcExp(row[j] - mx);
+      lane[j % 16] = lane[j % 16] + dst[j];
     }
+    const float sum = QSoftmaxFold(lane);
     for (int64_t j = 0; j < n; ++j) dst[j] = dst[j] / sum;
   }
   return out;
 }
+
+// Forward: `value` (the runtime's exact output). Backward: the gradients of linear(x_hat, w_hat, b), i.e. the
+// straight-through surrogate, without spending a forward matmul on a surrogate output nobody reads.
+struct LinearWithValue : public torch::autograd::Function<LinearWithValue> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x_hat,
+                               const torch::Tensor& w_hat, const torch::Tensor& b, const torch::Tensor& value) {
+    ctx->save_for_backward({x_hat, w_hat});
+    ctx->saved_data["bias"] = b.defined();
+    return value.clone();  // a fresh tensor: autograd must not see an input returned as the output
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor& x_hat = saved[0];
+    const torch::Tensor& w_hat = saved[1];
+    const torch::Tensor g = grads[0].contiguous();
+    const int64_t n = g.size(-1);
+    const torch::Tensor g2 = g.reshape({-1, n});
+    const torch::Tensor grad_x = at::matmul(g, w_hat);                              // [..., K]
+    const torch::Tensor grad_w = g2.t().mm(x_hat.reshape({-1, x_hat.size(-1)}));  // [N, K]
+    const torch::Tensor grad_b = ctx->saved_data["bias"].toBool() ? g2.sum(0) : torch::Tensor();
+    return {grad_x, grad_w, grad_b, torch::Tensor()};
+  }
+};
 
 }  // namespace
 
@@ -87,8 +118,34 @@ QuantizedRows QuantizeSymmetric(const torch::Tensor& x, bool per_row, float clip
 
 namespace {
 
-// TWN codes w ∈ {-1, 0, 1} (as floats, [rows, cols]) and α ([rows, 1] or [1, 1]) from the runtime's TernarizeTwn.
+// The per-step cache of TwnCacheScope. Computing under the lock: the shards ask for the same weights in the same
+// order, so the second waits for the first's result instead of repeating the work.
+struct TwnCache {
+  std::mutex mutex;
+  int scopes = 0;
+  std::map<std::tuple<const void*, std::vector<int64_t>, bool, float>, QuantizedRows> entries;
+};
+
+TwnCache& Cache() {
+  static TwnCache* cache = new TwnCache;  // never destroyed: scopes may close during static destruction
+  return *cache;
+}
+
+QuantizedRows TwnCodesUncached(const torch::Tensor& w, bool per_row, float clip);
+
+// TWN codes w ∈ {-1, 0, 1} (as floats, [rows, cols]) and α ([rows, 1] or [1, 1]) from the runtime's TernarizeTwn,
+// once per TwnCacheScope.
 QuantizedRows TwnCodes(const torch::Tensor& w, bool per_row, float clip) {
+  TwnCache& cache = Cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (cache.scopes == 0) return TwnCodesUncached(w, per_row, clip);
+  auto key = std::make_tuple(static_cast<const void*>(w.data_ptr()), w.sizes().vec(), per_row, clip);
+  auto it = cache.entries.find(key);
+  if (it == cache.entries.end()) it = cache.entries.emplace(std::move(key), TwnCodesUncached(w, per_row, clip)).first;
+  return it->second;
+}
+
+QuantizedRows TwnCodesUncached(const torch::Tensor& w, bool per_row, float clip) {
   TORCH_CHECK(w.scalar_type() == torch::kFloat, "TWN expects a float32 weight");
   TORCH_CHECK(!per_row || w.dim() == 2, "row-wise TWN expects a 2-D weight, got ", w.sizes());
   torch::NoGradGuard no_grad;
@@ -127,16 +184,34 @@ torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c
   {
     torch::NoGradGuard no_grad;
     const int64_t n = w.size(0);
-    const torch::Tensor sw = wq.dequant.reshape({per_row ? n : 1});                  // [N] or [1]
-    const torch::Tensor y_int = at::matmul(xq.codes.to(torch::kDouble), wq.codes.to(torch::kDouble).t());  // exact
-    const torch::Tensor scale = xq.dequant * sw;                                     // fl(sw_j · d_i), float
-    torch::Tensor y = y_int.to(torch::kFloat).to(torch::kDouble) * scale.to(torch::kDouble);  // exact product
+    const torch::Tensor sw = wq.dequant.reshape({per_row ? n : 1});  // [N] or [1]
+    // Σ_k q·w of integer codes: exact in float32 while every partial sum stays below 2^24 (127·|w|max·K), which
+    // holds for ternary and int4 weights at any realistic K; int8 beyond K = 1040 needs double.
+    const double wmax = ternary ? 1.0 : (bits == ir::WeightBits::kInt4 ? 7.0 : 127.0);
+    const bool float_exact = 127.0 * wmax * static_cast<double>(w.size(1)) < 16777216.0;
+    const torch::Tensor y_int = float_exact ? at::matmul(xq.codes, wq.codes.t())
+                                            : at::matmul(xq.codes.to(torch::kDouble), wq.codes.to(torch::kDouble).t())
+                                                  .to(torch::kFloat);  // exact integers, then float(Y) as the runtime
+    const torch::Tensor scale = xq.dequant * sw;                         // fl(sw_j · d_i), float
+    torch::Tensor y = y_int.to(torch::kDouble) * scale.to(torch::kDouble);  // exact product
     if (b.has_value() && b->defined()) y = y + b->detach().to(torch::kDouble);
     value = y.to(torch::kFloat);
   }
   const torch::Tensor x_hat = Straight(x, xq.codes * xq.dequant, InsideClip(x, act_clip));
   const torch::Tensor w_hat = Straight(w, wq.codes * wq.dequant, ternary ? InsideClip(w, twn_clip) : torch::Tensor());
-  return Straight(at::linear(x_hat, w_hat, b), value, torch::Tensor());
+  return LinearWithValue::apply(x_hat, w_hat, b.has_value() ? *b : torch::Tensor(), value);
+}
+
+TwnCacheScope::TwnCacheScope() {
+  TwnCache& cache = Cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  ++cache.scopes;
+}
+
+TwnCacheScope::~TwnCacheScope() {
+  TwnCache& cache = Cache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (--cache.scopes == 0) cache.entries.clear();
 }
 
 torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip) {

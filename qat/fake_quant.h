@@ -46,6 +46,17 @@ QuantizedRows QuantizeSymmetric(const torch::Tensor& x, bool per_row, float clip
 /// TWN ternary fake quantizer (forward exactly runtime TernarizeTwn + TwnDequantize). `per_row`: one α per row of a
 /// 2-D weight. Throws c10::Error on non-finite weights (caught by TorchModel::Forward).
 torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip = 2.5f);
+
+/// While one is alive, the TWN codes and α of a weight (by storage, shape, granularity and clip) are computed once
+/// and reused by every forward, from any thread. Open one only around work that does not change the weights: the
+/// trainer opens one per step (both shards' forwards see the same weights; the optimizer runs after it closes).
+class TwnCacheScope {
+ public:
+  TwnCacheScope();
+  ~TwnCacheScope();
+  TwnCacheScope(const TwnCacheScope&) = delete;
+  TwnCacheScope& operator=(const TwnCacheScope&) = delete;
+};
 /// Symmetric int8 (bits 8) / int4 (bits 4) weight fake quantizer, identity STE.
 torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row);
 /// int8 activation fake quantizer: x̂ = q·d, gradient passes where |x| < clip (everywhere without a clip).

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
+#include "qat/fake_quant.h"
 #include "qat/shard_runner.h"
 #include "qat/torch_guard.h"
 #include "qat/trainer_support.h"
@@ -218,6 +220,8 @@ class Run {
     const std::vector<torch::Tensor> params = student_->parameters();
     std::vector<std::vector<torch::Tensor>> grads(shards.size());
     std::vector<double> losses(shards.size(), 0.0);
+    // The weights are fixed until the optimizer runs: ternarize each once for both shards.
+    std::optional<TwnCacheScope> twn_once(std::in_place);
     Status s = RunShards(o_.threads, static_cast<int>(shards.size()), [&](int i) -> Status {
       const auto k = static_cast<size_t>(i);
       QC_ASSIGN_OR_RETURN(torch::Tensor loss, ShardLoss(shards[k], mode));
@@ -226,6 +230,7 @@ class Run {
       losses[k] = loss.item<double>();
       return Status::Ok();
     });
+    twn_once.reset();
     if (!s.ok()) return s.WithContext("training step " + std::to_string(state_.step));
     double loss_value = 0.0;
     s = RunTorchGuarded("training step " + std::to_string(state_.step), [&]() -> Status {

@@ -20,19 +20,24 @@ namespace {
 
 // TWN over one group (docs/quantization.md §2), clip 2.5: returns α and writes the ternary values t ∈ {-1, 0, 1}.
 float TwnReference(const float* w, size_t count, int* t) {
+  // Sums in double over 8 partials by position (i mod 8), added in lane order.
+  double part[8] = {};
+  for (size_t i = 0; i < count; ++i) part[i % 8] += std::fabs(std::min(std::max(w[i], -2.5f), 2.5f));
   double sum = 0;
-  for (size_t i = 0; i < count; ++i) sum += std::fabs(std::min(std::max(w[i], -2.5f), 2.5f));
+  for (double p : part) sum += p;
   const float delta = 0.7f * static_cast<float>(sum / static_cast<double>(count));
-  double kept_sum = 0;
+  double kept_part[8] = {};
   size_t kept = 0;
   for (size_t i = 0; i < count; ++i) {
     const float wc = std::min(std::max(w[i], -2.5f), 2.5f);
     t[i] = wc > delta ? 1 : (wc < -delta ? -1 : 0);
     if (std::fabs(wc) > delta) {
-      kept_sum += std::fabs(wc);
+      kept_part[i % 8] += std::fabs(wc);
       ++kept;
     }
   }
+  double kept_sum = 0;
+  for (double p : kept_part) kept_sum += p;
   return kept == 0 ? 0.0f : static_cast<float>(kept_sum / static_cast<double>(kept));
 }
 
