@@ -23,18 +23,29 @@ namespace qc::exec {
 namespace {
 
 // Quantizes x [m, k] into scratch (rows of q_cols int8, zero past k) per the op's activation attributes.
-Status QuantizeInput(const PlannedOp& op, const float* x, size_t m, size_t k, size_t q_cols, QuantScratch& s) {
+void PrepareScratch(size_t m, size_t q_cols, QuantScratch& s) {
   s.q.resize(m * q_cols);
   s.scale.resize(m);
   s.dequant.resize(m);
   s.row_sum.resize(m);
+}
+
+// The quantizer parameters of a dynamic (per-token or per-tensor) QLinear input.
+ActQuantParams DynamicParams(const PlannedOp& op) {
+  ActQuantParams params;
+  params.granularity = static_cast<qm::QmActGranularity>(op.attrs.act_granularity) == qm::QmActGranularity::kPerTensor
+                           ? ActGranularity::kPerTensor
+                           : ActGranularity::kPerToken;
+  params.clip = op.attrs.act_clip > 0 ? static_cast<float>(op.attrs.act_clip) : kActNoClip;
+  return params;
+}
+
+Status QuantizeInput(const PlannedOp& op, const float* x, size_t m, size_t k, size_t q_cols, QuantScratch& s) {
+  PrepareScratch(m, q_cols, s);
   const float clip = op.attrs.act_clip > 0 ? static_cast<float>(op.attrs.act_clip) : kActNoClip;
   const auto granularity = static_cast<qm::QmActGranularity>(op.attrs.act_granularity);
   if (granularity != qm::QmActGranularity::kStatic) {
-    ActQuantParams params;
-    params.granularity = granularity == qm::QmActGranularity::kPerTensor ? ActGranularity::kPerTensor
-                                                                          : ActGranularity::kPerToken;
-    params.clip = clip;
+    const ActQuantParams params = DynamicParams(op);
     const ActQuantOutput out{s.q.data(), q_cols, q_cols, s.scale.data(), s.dequant.data(), s.row_sum.data()};
     // threads: per-token rows split across the session's pool (exec/parallel_ops.h)
     return ParallelQuantizeActivations(s.pool, x, m, k, params, out).WithContext(op.description);
@@ -106,9 +117,7 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
                     scratch.held_granularity == op.attrs.act_granularity &&
                     scratch.held_amax_bits == BitsOf(op.attrs.act_amax) && scratch.held_m == m &&
                     scratch.held_k == k && scratch.held_q_cols == q_cols;
-  if (!held) {
-    scratch.held_source = 0;  // invalid until the quantization below succeeds
-    QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
+  auto remember = [&] {
     scratch.held_source = scratch.next_source;
     scratch.held_clip_bits = BitsOf(op.attrs.act_clip);
     scratch.held_granularity = op.attrs.act_granularity;
@@ -116,6 +125,23 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
     scratch.held_m = m;
     scratch.held_k = k;
     scratch.held_q_cols = q_cols;
+  };
+  const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
+  void (*const activation)(const float*, size_t, float*) = epilogue == qm::QmEpilogue::kGeluErf    ? &GeluErf
+                                                             : epilogue == qm::QmEpilogue::kGeluTanh ? &GeluTanh
+                                                                                                     : nullptr;
+  const T2GemmKernel& t2_kernel = GetT2GemmKernel();
+  // Many tokens on a ternary weight: rows are split across threads, and each thread quantizes its rows (per-token
+  // scales are row-local), multiplies them and applies the activation in one parallel region: each thread reads
+  // the rows the row-split ops before it left in its cache and writes whole output rows, and the threads meet once.
+  const bool row_split = format == qm::QmWeightFormat::kT2R4K128 && m >= 4 * static_cast<size_t>(t2_kernel.tokens);
+  const bool quantize_in_rows =
+      row_split && !held &&
+      static_cast<qm::QmActGranularity>(op.attrs.act_granularity) == qm::QmActGranularity::kPerToken;
+  if (!held && !quantize_in_rows) {
+    scratch.held_source = 0;  // invalid until the quantization below succeeds
+    QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
+    remember();
   }
   // T2GemmArgs and I8GemmArgs have the same fields; each format fills its own and runs its kernel over columns.
   auto fill = [&](auto& a) {
@@ -137,28 +163,55 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
     SplitColumns(scratch.pool, n, static_cast<size_t>(rows), m * k,  // threads: split N here
                  [&](size_t n0, size_t n1) { fn(a, 0, m, n0, n1); });
   };
+  float* y = out->f.data();
+  if (row_split) {
+    if (quantize_in_rows) {
+      scratch.held_source = 0;
+      PrepareScratch(m, q_cols, scratch);
+    }
+    T2GemmArgs a;
+    fill(a);
+    const auto tile = static_cast<size_t>(t2_kernel.tokens);
+    const size_t parts = PartsForWork(scratch.pool, (m + tile - 1) / tile, n * k * tile);
+    const ActQuantParams params = DynamicParams(op);
+    TaskStatuses statuses(parts);
+    ParallelFor(scratch.pool, parts, [&](size_t part) {  // threads: split M here
+      const Range r = SplitRange(m, parts, part, tile);
+      if (r.begin >= r.end) return;
+      if (quantize_in_rows) {
+        const ActQuantOutput rows{scratch.q.data() + r.begin * q_cols, q_cols,
+                                  q_cols,                              scratch.scale.data() + r.begin,
+                                  scratch.dequant.data() + r.begin,    scratch.row_sum.data() + r.begin};
+        const Status st = QuantizeActivations(x.fdata() + r.begin * k, r.end - r.begin, k, k, params, rows);
+        if (!st.ok()) {
+          statuses.Set(part, st);
+          return;
+        }
+      }
+      t2_kernel.fn(a, r.begin, r.end, 0, n);
+      if (activation != nullptr) activation(y + r.begin * n, (r.end - r.begin) * n, y + r.begin * n);
+    });
+    if (quantize_in_rows) {
+      // The whole-tensor quantizer names the first bad row in the op's terms.
+      if (!statuses.First().ok()) {
+        const Status whole = QuantizeInput(op, x.fdata(), m, k, q_cols, scratch);
+        return whole.ok() ? statuses.First().WithContext(op.description) : whole;
+      }
+      remember();
+    }
+    return Status::Ok();
+  }
   if (format == qm::QmWeightFormat::kT2R4K128) {
     T2GemmArgs a;
     fill(a);
-    const T2GemmKernel& kernel = GetT2GemmKernel();
-    if (m >= 4 * static_cast<size_t>(kernel.tokens)) {
-      // Many tokens: split rows, so each thread reads the activation rows the previous row-split op left in its own
-      // cache and writes whole output rows (a column split makes every thread read every row and write half of each).
-      SplitColumns(scratch.pool, m, static_cast<size_t>(kernel.tokens), n * k,  // threads: split M here
-                   [&](size_t m0, size_t m1) { kernel.fn(a, m0, m1, 0, n); });
-    } else {
-      run_columns(a, kernel.fn, kernel.rows);
-    }
+    run_columns(a, t2_kernel.fn, t2_kernel.rows);
   } else {
     I8GemmArgs a;
     fill(a);
     const IntGemmKernel& kernel = format == qm::QmWeightFormat::kI8 ? GetI8GemmKernel() : GetI4GemmKernel();
     run_columns(a, kernel.fn, kernel.rows);
   }
-  const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
-  float* y = out->f.data();  // threads: the elementwise epilogue splits too
-  if (epilogue == qm::QmEpilogue::kGeluErf) ParallelElements(scratch.pool, m * n, &GeluErf, y, y);
-  if (epilogue == qm::QmEpilogue::kGeluTanh) ParallelElements(scratch.pool, m * n, &GeluTanh, y, y);
+  if (activation != nullptr) ParallelElements(scratch.pool, m * n, activation, y, y);  // threads: splits too
   return Status::Ok();
 }
 
