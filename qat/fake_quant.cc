@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/i32-f32-softmax/scalar.h"
+#include "quant/act_quant.h"
 #include "quant/twn.h"
 #include "ir/quant.h"
 
@@ -26,11 +27,6 @@ torch::Tensor Straight(const torch::Tensor& x, const torch::Tensor& value, const
   torch::Tensor pass = x - x.detach();
   if (mask.defined()) pass = pass * mask;
   return value.detach() + pass;
-}
-
-torch::Tensor InsideClip(const torch::Tensor& x, float clip) {
-  if (!HasClip(clip)) return torch::Tensor();
-  return at::logical_and(x > -clip, x < clip).to(x.scalar_type());
 }
 
 // softmax over the last axis exactly as the runtime's QAttention computes it (docs/quantization.md §7.4 step 3, the
@@ -58,6 +54,72 @@ torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
     for (int64_t j = 0; j < n; ++j) dst[j] = dst[j] / sum;
   }
   return out;
+}
+
+// int8 codes with the runtime's own row kernels (quant/act_quant.h: ActAbsMax, ActScaleFromAbsMax,
+// QuantizeActivationRow, vectorised), which implement exactly the formulas of QuantizeSymmetric below, in two passes
+// over x instead of a chain of ATen elementwise ops.
+QuantizedRows QuantizeInt8Rows(const torch::Tensor& x_in, bool per_row, float clip_in) {
+  const torch::Tensor x = x_in.contiguous();
+  const float clip = HasClip(clip_in) ? clip_in : kActNoClip;
+  const int64_t k = x.size(-1), rows = x.numel() / k;
+  const float* in = x.data_ptr<float>();
+  std::vector<int64_t> dshape = x.sizes().vec();
+  if (per_row) {
+    dshape.back() = 1;
+  } else {
+    std::fill(dshape.begin(), dshape.end(), 1);
+  }
+  torch::Tensor codes = torch::empty_like(x);
+  torch::Tensor dequant = torch::empty(dshape, x.options());
+  std::vector<float> amax(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    bool has_nan = false;
+    amax[static_cast<size_t>(r)] = ActAbsMax(in + r * k, static_cast<size_t>(k), clip, &has_nan);
+    TORCH_CHECK(!has_nan, "fake quantization: NaN activation or weight");
+    TORCH_CHECK(std::isfinite(amax[static_cast<size_t>(r)]), "fake quantization: infinite value without a clip");
+  }
+  float* out = codes.data_ptr<float>();
+  float* d = dequant.data_ptr<float>();
+  const ActScale tensor_scale =
+      per_row ? ActScale{} : ActScaleFromAbsMax(*std::max_element(amax.begin(), amax.end()));
+  if (!per_row) d[0] = tensor_scale.dequant;
+  std::vector<int8_t> q(static_cast<size_t>(k));
+  for (int64_t r = 0; r < rows; ++r) {
+    const ActScale sc = per_row ? ActScaleFromAbsMax(amax[static_cast<size_t>(r)]) : tensor_scale;
+    if (per_row) d[r] = sc.dequant;
+    QuantizeActivationRow(in + r * k, static_cast<size_t>(k), clip, sc.scale, q.data(), static_cast<size_t>(k));
+    float* o = out + r * k;
+    for (int64_t c = 0; c < k; ++c) o[c] = static_cast<float>(q[static_cast<size_t>(c)]);
+  }
+  return {codes, dequant};
+}
+
+// x̂ = codes·d forward; straight-through backward, zero outside the clip (|x| >= clip), one fused op instead of
+// Straight's x − x.detach(), mask and add chain.
+struct StraightThrough : public torch::autograd::Function<StraightThrough> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& codes, const torch::Tensor& dequant, double clip) {
+    ctx->saved_data["clip"] = clip;
+    if (clip > 0.0 && std::isfinite(clip)) ctx->save_for_backward({x});
+    return codes * dequant;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const double clip = ctx->saved_data["clip"].toDouble();
+    torch::Tensor g = grads[0];
+    if (clip > 0.0 && std::isfinite(clip)) {
+      const torch::Tensor x = ctx->get_saved_variables()[0];
+      g = g * (x.abs() < clip).to(g.scalar_type());
+    }
+    return {g, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// Straight(x, codes·d, InsideClip(x, clip)) through StraightThrough.
+torch::Tensor FakeQuantized(const torch::Tensor& x, const QuantizedRows& q, float clip) {
+  return StraightThrough::apply(x, q.codes, q.dequant, HasClip(clip) ? static_cast<double>(clip) : 0.0);
 }
 
 // Forward: `value` (the runtime's exact output). Backward: the gradients of linear(x_hat, w_hat, b), i.e. the
@@ -90,6 +152,7 @@ struct LinearWithValue : public torch::autograd::Function<LinearWithValue> {
 QuantizedRows QuantizeSymmetric(const torch::Tensor& x, bool per_row, float clip, int qmax) {
   torch::NoGradGuard no_grad;
   TORCH_CHECK(x.scalar_type() == torch::kFloat, "fake quantization expects float32, got ", x.scalar_type());
+  if (qmax == kActQMax && x.dim() >= 1 && x.numel() > 0) return QuantizeInt8Rows(x, per_row, clip);
   torch::Tensor xc = HasClip(clip) ? x.clamp(-clip, clip) : x;
   torch::Tensor amax = per_row ? xc.abs().amax({-1}, /*keepdim=*/true) : xc.abs().max();
   TORCH_CHECK(!at::isnan(amax).any().item<bool>(), "fake quantization: NaN activation or weight");
@@ -197,8 +260,8 @@ torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c
     if (b.has_value() && b->defined()) y = y + b->detach().to(torch::kDouble);
     value = y.to(torch::kFloat);
   }
-  const torch::Tensor x_hat = Straight(x, xq.codes * xq.dequant, InsideClip(x, act_clip));
-  const torch::Tensor w_hat = Straight(w, wq.codes * wq.dequant, ternary ? InsideClip(w, twn_clip) : torch::Tensor());
+  const torch::Tensor x_hat = FakeQuantized(x, xq, act_clip);
+  const torch::Tensor w_hat = FakeQuantized(w, wq, ternary ? twn_clip : 0.0f);
   return LinearWithValue::apply(x_hat, w_hat, b.has_value() ? *b : torch::Tensor(), value);
 }
 
@@ -217,18 +280,18 @@ TwnCacheScope::~TwnCacheScope() {
 torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip) {
   // codes · α gives exactly TwnDequantize's ±α / 0 for codes in {-1, 0, 1} and α >= 0.
   const QuantizedRows q = TwnCodes(w, per_row, clip);
-  return Straight(w, q.codes * q.dequant, InsideClip(w, clip));
+  return FakeQuantized(w, q, clip);
 }
 
 torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row) {
   TORCH_CHECK(bits == 8 || bits == 4, "integer weight quantization supports 8 or 4 bits, got ", bits);
   const QuantizedRows q = QuantizeSymmetric(w.detach(), per_row, 0.0f, bits == 8 ? 127 : 7);
-  return Straight(w, q.codes * q.dequant, torch::Tensor());
+  return FakeQuantized(w, q, 0.0f);
 }
 
 torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip) {
   const QuantizedRows q = QuantizeSymmetric(x.detach(), granularity == ActGranularity::kPerToken, clip, 127);
-  return Straight(x, q.codes * q.dequant, InsideClip(x, clip));
+  return FakeQuantized(x, q, clip);
 }
 
 QuantAttentionResult QuantizedAttentionCore(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -240,9 +303,9 @@ QuantAttentionResult QuantizedAttentionCore(const torch::Tensor& q, const torch:
   const QuantizedRows qq = QuantizeSymmetric(q.detach(), true, clip, 127);
   const QuantizedRows kq = QuantizeSymmetric(k.detach(), true, clip, 127);
   const QuantizedRows vq = QuantizeSymmetric(v.detach(), true, clip, 127);
-  const torch::Tensor q_hat = Straight(q, qq.codes * qq.dequant, InsideClip(q, clip));
-  const torch::Tensor k_hat = Straight(k, kq.codes * kq.dequant, InsideClip(k, clip));
-  const torch::Tensor v_hat = Straight(v, vq.codes * vq.dequant, InsideClip(v, clip));
+  const torch::Tensor q_hat = FakeQuantized(q, qq, clip);
+  const torch::Tensor k_hat = FakeQuantized(k, kq, clip);
+  const torch::Tensor v_hat = FakeQuantized(v, vq, clip);
   QuantAttentionResult r;
   {
     // score = fl(fl(S_int · fl(dq_i·dk_j)) · scale) (+ mask term), the gradient that of q̂·k̂ᵀ·scale.
