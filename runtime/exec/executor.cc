@@ -117,15 +117,29 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
   }
   for (size_t k = 0; k < inputs.size(); ++k) values_[plan_.inputs[k]] = std::move(inputs[k]);
 
-  for (uint32_t i = 0; i < plan_.ops.size(); ++i) {
-    const PlannedOp& op = plan_.ops[i];
-    QC_RETURN_IF_ERROR(RunOp(op));
-    // Release intermediates after their last reader so peak memory follows the live set, not the whole graph.
-    for (int32_t in : op.inputs) {
+  // Release intermediates after their last reader so peak memory follows the live set, not the whole graph.
+  auto release_inputs = [&](uint32_t i) {
+    for (int32_t in : plan_.ops[i].inputs) {
       if (in < 0) continue;
       const auto v = static_cast<uint32_t>(in);
       if (plan_.last_use[v] == i && !plan_.is_constant[v]) values_[v] = RtTensor{};
     }
+  };
+  for (uint32_t i = 0; i < plan_.ops.size(); ++i) {
+    if (AddFeedsLayerNorm(i)) {  // residual + LayerNorm: the Add's operands stay alive until the pair has run
+      defer_add_ = true;
+      Status st = RunOp(plan_.ops[i]);
+      defer_add_ = false;
+      if (st.ok()) st = RunOp(plan_.ops[i + 1]);
+      pending_add_ = PendingAdd{};
+      QC_RETURN_IF_ERROR(st);
+      release_inputs(i);
+      release_inputs(i + 1);
+      ++i;
+      continue;
+    }
+    QC_RETURN_IF_ERROR(RunOp(plan_.ops[i]));
+    release_inputs(i);
   }
   outputs->clear();
   for (uint32_t v : plan_.outputs) {
@@ -144,6 +158,23 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
     if (!plan_.is_constant[v]) values_[v] = RtTensor{};
   }
   return Status::Ok();
+}
+
+bool Executor::AddFeedsLayerNorm(uint32_t i) const {
+  if (i + 1 >= plan_.ops.size()) return false;
+  const PlannedOp& add = plan_.ops[i];
+  const PlannedOp& ln = plan_.ops[i + 1];
+  if (add.type != OpType::Add || ln.type != OpType::LayerNorm || add.inputs.size() != 2 || add.outputs.empty() ||
+      ln.inputs.size() < 3 || ln.inputs[0] != add.outputs[0] || add.inputs[0] < 0 || add.inputs[1] < 0) {
+    return false;
+  }
+  const RtTensor& a = values_[static_cast<uint32_t>(add.inputs[0])];
+  const RtTensor& b = values_[static_cast<uint32_t>(add.inputs[1])];
+  if (!a.is_float() || !b.is_float() || a.dims != b.dims || a.dims.empty()) return false;
+  // Over the last axis only: the fused rows are LayerNorm's rows.
+  const auto rank = static_cast<int64_t>(a.dims.size());
+  const int64_t axis = ln.attrs.axis < 0 ? ln.attrs.axis + rank : ln.attrs.axis;
+  return axis == rank - 1;
 }
 
 Status Executor::RunOp(const PlannedOp& op) {
@@ -208,7 +239,9 @@ Status Executor::RunOp(const PlannedOp& op) {
       const size_t n = static_cast<size_t>(out.count());
       if (a.is_float()) {
         out.f.resize(n);
-        if (op.type == OpType::Add && a.dims == b.dims) {
+        if (op.type == OpType::Add && a.dims == b.dims && defer_add_) {
+          pending_add_ = PendingAdd{a.fdata(), b.fdata(), out.f.data(), op.outputs[0]};  // the LayerNorm adds
+        } else if (op.type == OpType::Add && a.dims == b.dims) {
           ParallelAdd(pool_, a.fdata(), b.fdata(), n, out.f.data());
         } else if (op.type == OpType::Add) {
           BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(), [](float x, float y) { return x + y; });
@@ -240,9 +273,15 @@ Status Executor::RunOp(const PlannedOp& op) {
       }
       out.dims = x.dims;
       out.f.resize(static_cast<size_t>(out.count()));
-      ParallelLayerNorm(pool_, x.fdata(), static_cast<size_t>(x.count() / std::max<int64_t>(cols, 1)),
-                        static_cast<size_t>(cols), In(op, 1).fdata(), In(op, 2).fdata(),
-                        static_cast<float>(op.attrs.epsilon), out.f.data());
+      const auto rows = static_cast<size_t>(x.count() / std::max<int64_t>(cols, 1));
+      if (pending_add_.sum != nullptr && op.inputs[0] == pending_add_.value) {
+        ParallelAddLayerNorm(pool_, pending_add_.a, pending_add_.b, rows, static_cast<size_t>(cols), In(op, 1).fdata(),
+                             In(op, 2).fdata(), static_cast<float>(op.attrs.epsilon), pending_add_.sum, out.f.data());
+        pending_add_ = PendingAdd{};
+      } else {
+        ParallelLayerNorm(pool_, x.fdata(), rows, static_cast<size_t>(cols), In(op, 1).fdata(), In(op, 2).fdata(),
+                          static_cast<float>(op.attrs.epsilon), out.f.data());
+      }
       break;
     }
     case OpType::Linear: {

@@ -89,11 +89,22 @@ class Executor {
 
  private:
   Status RunOp(const PlannedOp& op);
+  /// Whether op `i` is an Add of two equal-shaped float tensors whose result the next op (a LayerNorm over its last
+  /// axis) reads: the pair then runs as one ParallelAddLayerNorm.
+  bool AddFeedsLayerNorm(uint32_t i) const;
   const RtTensor& In(const PlannedOp& op, size_t k) const;
   bool Has(const PlannedOp& op, size_t k) const { return k < op.inputs.size() && op.inputs[k] >= 0; }
 
   const Plan& plan_;
   ThreadPool* pool_;
+  /// Set while an Add fused into the following LayerNorm is pending: its operands and output.
+  struct PendingAdd {
+    const float* a = nullptr;
+    const float* b = nullptr;
+    float* sum = nullptr;
+    int32_t value = -1;
+  } pending_add_;
+  bool defer_add_ = false;
   std::vector<RtTensor> values_;
   QuantScratch quant_scratch_;  ///< int8 activations etc. of the quantized ops, reused across runs
   uint64_t run_number_ = 0;     ///< counts Run calls: names this run's values in quant_scratch_

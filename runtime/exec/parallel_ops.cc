@@ -89,6 +89,17 @@ Status ParallelQuantizeActivations(ThreadPool* pool, const float* x, size_t m, s
   return Status::Ok();
 }
 
+void ParallelAddLayerNorm(ThreadPool* pool, const float* a, const float* b, size_t rows, size_t cols,
+                          const float* gamma, const float* beta, float eps, float* sum, float* y) {
+  const size_t parts = PartsForWork(pool, rows, cols * kElementWork);
+  ParallelFor(pool, parts, [&](size_t part) {
+    const Range r = SplitRange(rows, parts, part);
+    const size_t at = r.begin * cols, n = (r.end - r.begin) * cols;
+    Add(a + at, b + at, n, sum + at);
+    LayerNorm(sum + at, r.end - r.begin, cols, gamma, beta, eps, y + at);
+  });
+}
+
 void ParallelLayerNorm(ThreadPool* pool, const float* x, size_t rows, size_t cols, const float* gamma,
                        const float* beta, float eps, float* y) {
   const size_t parts = PartsForWork(pool, rows, cols * kElementWork);

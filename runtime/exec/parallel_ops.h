@@ -76,6 +76,11 @@ Status ParallelQuantizeActivations(ThreadPool* pool, const float* x, size_t m, s
 void ParallelLayerNorm(ThreadPool* pool, const float* x, size_t rows, size_t cols, const float* gamma,
                        const float* beta, float eps, float* y);
 
+/// sum = a + b, then y = LayerNorm(sum) over rows of `cols`, in one split over rows: each thread adds and normalises
+/// its own rows (the same two ops, the same bits, one meeting of the threads instead of two).
+void ParallelAddLayerNorm(ThreadPool* pool, const float* a, const float* b, size_t rows, size_t cols,
+                          const float* gamma, const float* beta, float eps, float* sum, float* y);
+
 /// ops/softmax.h Softmax split over rows.
 void ParallelSoftmax(ThreadPool* pool, const float* x, size_t rows, size_t cols, float* y);
 

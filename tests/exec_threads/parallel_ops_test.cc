@@ -151,6 +151,26 @@ TEST_CASE("row-wise and elementwise splits equal the sequential ops") {
   }
 }
 
+TEST_CASE("ParallelAddLayerNorm equals Add then LayerNorm, sum and result, at every thread count") {
+  FineGrain grain;
+  auto pools = Pools();
+  for (size_t rows : {size_t{1}, size_t{3}, size_t{10}}) {
+    const size_t cols = 77;
+    const auto a = Random(rows * cols, 31), b = Random(rows * cols, 32), gamma = Random(cols, 33),
+               beta = Random(cols, 34);
+    std::vector<float> sum(rows * cols), ln(rows * cols);
+    Add(a.data(), b.data(), rows * cols, sum.data());
+    LayerNorm(sum.data(), rows, cols, gamma.data(), beta.data(), 1e-12f, ln.data());
+    for (auto& pool : pools) {
+      test::GuardBuffer<float> s(rows * cols), y(rows * cols);
+      exec::ParallelAddLayerNorm(pool.get(), a.data(), b.data(), rows, cols, gamma.data(), beta.data(), 1e-12f,
+                                 s.data(), y.data());
+      CHECK(SameBytes(s.data(), sum.data(), rows * cols));
+      CHECK(SameBytes(y.data(), ln.data(), rows * cols));
+    }
+  }
+}
+
 TEST_CASE("attention splits over (batch x head) equal the single-thread ops, with padding masks") {
   FineGrain grain;
   auto pools = Pools();
