@@ -56,43 +56,31 @@ torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
   return out;
 }
 
-// int8 codes with the runtime's own row kernels (quant/act_quant.h: ActAbsMax, ActScaleFromAbsMax,
-// QuantizeActivationRow, vectorised), which implement exactly the formulas of QuantizeSymmetric below, in two passes
-// over x instead of a chain of ATen elementwise ops.
-QuantizedRows QuantizeInt8Rows(const torch::Tensor& x_in, bool per_row, float clip_in) {
+// int8 codes by the runtime's own quantizer (quant/act_quant.h QuantizeActivations: vectorised row kernels), which
+// implements exactly the formulas of QuantizeSymmetric below, in two passes over x instead of a chain of ATen
+// elementwise ops.
+QuantizedRows QuantizeInt8Rows(const torch::Tensor& x_in, bool per_row, float clip) {
   const torch::Tensor x = x_in.contiguous();
-  const float clip = HasClip(clip_in) ? clip_in : kActNoClip;
-  const int64_t k = x.size(-1), rows = x.numel() / k;
-  const float* in = x.data_ptr<float>();
+  const auto k = static_cast<size_t>(x.size(-1)), rows = static_cast<size_t>(x.numel()) / k;
+  std::vector<int8_t> q(rows * k);
+  std::vector<float> scale(rows), dequant(rows);
+  std::vector<int32_t> row_sum(rows);
+  ActQuantParams params;
+  params.granularity = per_row ? qc::ActGranularity::kPerToken : qc::ActGranularity::kPerTensor;
+  params.clip = HasClip(clip) ? clip : kActNoClip;
+  const Status st = QuantizeActivations(x.data_ptr<float>(), rows, k, k, params,
+                                        {q.data(), k, k, scale.data(), dequant.data(), row_sum.data()});
+  TORCH_CHECK(st.ok(), "fake quantization: ", st.message());
+  torch::Tensor codes = torch::empty_like(x);
+  float* out = codes.data_ptr<float>();
+  for (size_t i = 0; i < q.size(); ++i) out[i] = static_cast<float>(q[i]);
   std::vector<int64_t> dshape = x.sizes().vec();
   if (per_row) {
     dshape.back() = 1;
-  } else {
-    std::fill(dshape.begin(), dshape.end(), 1);
+    return {codes, torch::tensor(dequant).reshape(dshape)};
   }
-  torch::Tensor codes = torch::empty_like(x);
-  torch::Tensor dequant = torch::empty(dshape, x.options());
-  std::vector<float> amax(static_cast<size_t>(rows));
-  for (int64_t r = 0; r < rows; ++r) {
-    bool has_nan = false;
-    amax[static_cast<size_t>(r)] = ActAbsMax(in + r * k, static_cast<size_t>(k), clip, &has_nan);
-    TORCH_CHECK(!has_nan, "fake quantization: NaN activation or weight");
-    TORCH_CHECK(std::isfinite(amax[static_cast<size_t>(r)]), "fake quantization: infinite value without a clip");
-  }
-  float* out = codes.data_ptr<float>();
-  float* d = dequant.data_ptr<float>();
-  const ActScale tensor_scale =
-      per_row ? ActScale{} : ActScaleFromAbsMax(*std::max_element(amax.begin(), amax.end()));
-  if (!per_row) d[0] = tensor_scale.dequant;
-  std::vector<int8_t> q(static_cast<size_t>(k));
-  for (int64_t r = 0; r < rows; ++r) {
-    const ActScale sc = per_row ? ActScaleFromAbsMax(amax[static_cast<size_t>(r)]) : tensor_scale;
-    if (per_row) d[r] = sc.dequant;
-    QuantizeActivationRow(in + r * k, static_cast<size_t>(k), clip, sc.scale, q.data(), static_cast<size_t>(k));
-    float* o = out + r * k;
-    for (int64_t c = 0; c < k; ++c) o[c] = static_cast<float>(q[static_cast<size_t>(c)]);
-  }
-  return {codes, dequant};
+  std::fill(dshape.begin(), dshape.end(), 1);
+  return {codes, torch::tensor(std::vector<float>{dequant[0]}).reshape(dshape)};
 }
 
 // x̂ = codes·d forward; straight-through backward, zero outside the clip (|x| >= clip), one fused op instead of

@@ -13,11 +13,7 @@ const std::vector<ActQuantKernel>& ActQuantKernels() {
 }
 
 const ActQuantKernel& SelectActQuantKernel(const CpuFeatures& cpu) {
-  const ActQuantKernel* best = &ActQuantKernels().front();  // the oracle
-  for (const ActQuantKernel& k : ActQuantKernels()) {
-    if (IsaAvailable(k.isa, cpu) && k.lanes > best->lanes) best = &k;
-  }
-  return *best;
+  return SelectWidestKernel(ActQuantKernels(), cpu);
 }
 
 const ActQuantKernel& GetActQuantKernel() {

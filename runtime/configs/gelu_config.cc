@@ -12,11 +12,7 @@ const std::vector<GeluErfKernel>& GeluErfKernels() {
 }
 
 const GeluErfKernel& SelectGeluErfKernel(const CpuFeatures& cpu) {
-  const GeluErfKernel* best = &GeluErfKernels().front();  // the oracle
-  for (const GeluErfKernel& k : GeluErfKernels()) {
-    if (IsaAvailable(k.isa, cpu) && k.lanes > best->lanes) best = &k;
-  }
-  return *best;
+  return SelectWidestKernel(GeluErfKernels(), cpu);
 }
 
 const GeluErfKernel& GetGeluErfKernel() {

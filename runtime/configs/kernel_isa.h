@@ -9,6 +9,8 @@
 //   std::string name = qc::IsaName(qc::KernelIsa::kNeon);   // "neon"
 #pragma once
 
+#include <vector>
+
 #include "core/cpu_features.h"
 
 namespace qc {
@@ -33,6 +35,18 @@ inline bool IsaAvailable(KernelIsa isa, const CpuFeatures& cpu) {
       return cpu.neon;
   }
   return false;
+}
+
+/// The entry with the most `lanes` among those a CPU with `cpu` features can run; the first entry (the scalar
+/// oracle, always runnable) when no other is. For kernel lists whose entries all compute the same bits, so the
+/// widest vector is simply the fastest.
+template <typename Kernel>
+const Kernel& SelectWidestKernel(const std::vector<Kernel>& kernels, const CpuFeatures& cpu) {
+  const Kernel* best = &kernels.front();
+  for (const Kernel& k : kernels) {
+    if (IsaAvailable(k.isa, cpu) && k.lanes > best->lanes) best = &k;
+  }
+  return *best;
 }
 
 /// Lower-case name matching the QC_ISA spelling: "scalar", "avx2", "avx512", "neon".

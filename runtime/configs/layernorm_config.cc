@@ -12,11 +12,7 @@ const std::vector<LayerNormKernel>& LayerNormKernels() {
 }
 
 const LayerNormKernel& SelectLayerNormKernel(const CpuFeatures& cpu) {
-  const LayerNormKernel* best = &LayerNormKernels().front();  // the oracle
-  for (const LayerNormKernel& k : LayerNormKernels()) {
-    if (IsaAvailable(k.isa, cpu) && k.lanes > best->lanes) best = &k;
-  }
-  return *best;
+  return SelectWidestKernel(LayerNormKernels(), cpu);
 }
 
 const LayerNormKernel& GetLayerNormKernel() {

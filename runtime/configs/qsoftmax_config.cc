@@ -12,11 +12,7 @@ const std::vector<QSoftmaxKernel>& QSoftmaxKernels() {
 }
 
 const QSoftmaxKernel& SelectQSoftmaxKernel(const CpuFeatures& cpu) {
-  const QSoftmaxKernel* best = &QSoftmaxKernels().front();  // the oracle
-  for (const QSoftmaxKernel& k : QSoftmaxKernels()) {
-    if (IsaAvailable(k.isa, cpu) && k.lanes > best->lanes) best = &k;
-  }
-  return *best;
+  return SelectWidestKernel(QSoftmaxKernels(), cpu);
 }
 
 const QSoftmaxKernel& GetQSoftmaxKernel() {

@@ -95,7 +95,7 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
                            std::to_string(inputs.size()));
   }
   ++run_number_;
-  quant_scratch_.held_source = 0;  // nothing from an earlier run is reused
+  quant_scratch_.held = {};  // nothing from an earlier run is reused
   values_.resize(plan_.num_values);
   for (uint32_t v = 0; v < plan_.num_values; ++v) {
     if (!plan_.is_constant[v]) continue;

@@ -26,7 +26,6 @@
 
 namespace qc::exec {
 
-/// A value during execution: owned elements, or borrowed ones (constants in the mapping, caller-owned inputs).
 /// The activation allocator: value-initialisation (vector::resize) leaves trivial elements uninitialised (every op
 /// writes all of its output, so zero-filling each fresh buffer first would only cost a pass over memory), and blocks
 /// of kLargeBlockBytes or more come from core/large_blocks.h, recycled by size instead of fragmenting the heap.
@@ -63,6 +62,7 @@ struct DefaultInitAllocator : std::allocator<T> {
 /// An op's float output: written in full by the op, never read before.
 using FloatBuffer = std::vector<float, DefaultInitAllocator<float>>;
 
+/// A value during execution: owned elements, or borrowed ones (constants in the mapping, caller-owned inputs).
 struct RtTensor {
   ValueType type = ValueType::kF32;
   std::vector<int64_t> dims;

@@ -70,6 +70,16 @@ void ParallelAdd(ThreadPool* pool, const float* a, const float* b, size_t n, flo
   });
 }
 
+Status QuantizeActivationRows(const float* x, size_t k, const ActQuantParams& params, const ActQuantOutput& out,
+                              Range rows) {
+  ActQuantOutput part = out;
+  part.q += rows.begin * out.q_stride;
+  part.scale += rows.begin;
+  part.dequant += rows.begin;
+  part.row_sum += rows.begin;
+  return QuantizeActivations(x + rows.begin * k, rows.end - rows.begin, k, k, params, part);
+}
+
 Status ParallelQuantizeActivations(ThreadPool* pool, const float* x, size_t m, size_t k, const ActQuantParams& params,
                                    const ActQuantOutput& out) {
   const size_t parts =
@@ -77,13 +87,7 @@ Status ParallelQuantizeActivations(ThreadPool* pool, const float* x, size_t m, s
   if (parts <= 1) return QuantizeActivations(x, m, k, k, params, out);
   TaskStatuses statuses(parts);
   ParallelFor(pool, parts, [&](size_t part) {
-    const Range r = SplitRange(m, parts, part);
-    ActQuantOutput rows = out;
-    rows.q += r.begin * out.q_stride;
-    rows.scale += r.begin;
-    rows.dequant += r.begin;
-    rows.row_sum += r.begin;
-    statuses.Set(part, QuantizeActivations(x + r.begin * k, r.end - r.begin, k, k, params, rows));
+    statuses.Set(part, QuantizeActivationRows(x, k, params, out, SplitRange(m, parts, part)));
   });
   if (!statuses.First().ok()) return QuantizeActivations(x, m, k, k, params, out);  // the whole-tensor message
   return Status::Ok();

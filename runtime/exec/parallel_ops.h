@@ -66,6 +66,11 @@ void ParallelElements(ThreadPool* pool, size_t n, void (*fn)(const float* x, siz
 /// ops/elementwise.h Add (y = a + b, same shapes) split like ParallelElements.
 void ParallelAdd(ThreadPool* pool, const float* a, const float* b, size_t n, float* y);
 
+/// QuantizeActivations of the per-token rows [rows.begin, rows.end) of x [m, k] (row stride k) into the same rows of
+/// `out`: the piece of per-token quantization one thread does (row numbers in errors are relative to rows.begin).
+Status QuantizeActivationRows(const float* x, size_t k, const ActQuantParams& params, const ActQuantOutput& out,
+                              Range rows);
+
 /// quant/act_quant.h QuantizeActivations of x [m, k] (row stride k): per-token quantization splits over rows;
 /// per-tensor (one amax over all rows) runs on the calling thread. A failing split is rerun whole on the calling
 /// thread, so the error names the same row as a single-thread run.

@@ -112,20 +112,10 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
                        " is not executed by this runtime build");
   }
   const size_t q_cols = T2PaddedK(k);  // the I4 / I8 layouts use the same 128-column blocks
-  const bool held = scratch.next_source != 0 && scratch.held_source == scratch.next_source &&
-                    scratch.held_clip_bits == BitsOf(op.attrs.act_clip) &&
-                    scratch.held_granularity == op.attrs.act_granularity &&
-                    scratch.held_amax_bits == BitsOf(op.attrs.act_amax) && scratch.held_m == m &&
-                    scratch.held_k == k && scratch.held_q_cols == q_cols;
-  auto remember = [&] {
-    scratch.held_source = scratch.next_source;
-    scratch.held_clip_bits = BitsOf(op.attrs.act_clip);
-    scratch.held_granularity = op.attrs.act_granularity;
-    scratch.held_amax_bits = BitsOf(op.attrs.act_amax);
-    scratch.held_m = m;
-    scratch.held_k = k;
-    scratch.held_q_cols = q_cols;
-  };
+  const QuantScratch::Held wanted{scratch.next_source, BitsOf(op.attrs.act_clip), op.attrs.act_granularity,
+                                  BitsOf(op.attrs.act_amax), m, k, q_cols};
+  const bool held = wanted.source != 0 && scratch.held == wanted;
+  auto remember = [&] { scratch.held = wanted; };
   const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
   void (*const activation)(const float*, size_t, float*) = epilogue == qm::QmEpilogue::kGeluErf    ? &GeluErf
                                                              : epilogue == qm::QmEpilogue::kGeluTanh ? &GeluTanh
@@ -139,7 +129,7 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
       row_split && !held &&
       static_cast<qm::QmActGranularity>(op.attrs.act_granularity) == qm::QmActGranularity::kPerToken;
   if (!held && !quantize_in_rows) {
-    scratch.held_source = 0;  // invalid until the quantization below succeeds
+    scratch.held = {};  // invalid until the quantization below succeeds
     QC_RETURN_IF_ERROR(QuantizeInput(op, x.fdata(), m, k, q_cols, scratch));
     remember();
   }
@@ -166,7 +156,7 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
   float* y = out->f.data();
   if (row_split) {
     if (quantize_in_rows) {
-      scratch.held_source = 0;
+      scratch.held = {};
       PrepareScratch(m, q_cols, scratch);
     }
     T2GemmArgs a;
@@ -179,10 +169,9 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
       const Range r = SplitRange(m, parts, part, tile);
       if (r.begin >= r.end) return;
       if (quantize_in_rows) {
-        const ActQuantOutput rows{scratch.q.data() + r.begin * q_cols, q_cols,
-                                  q_cols,                              scratch.scale.data() + r.begin,
-                                  scratch.dequant.data() + r.begin,    scratch.row_sum.data() + r.begin};
-        const Status st = QuantizeActivations(x.fdata() + r.begin * k, r.end - r.begin, k, k, params, rows);
+        const ActQuantOutput whole{scratch.q.data(),       q_cols, q_cols, scratch.scale.data(),
+                                   scratch.dequant.data(), scratch.row_sum.data()};
+        const Status st = QuantizeActivationRows(x.fdata(), k, params, whole, r);
         if (!st.ok()) {
           statuses.Set(part, st);
           return;

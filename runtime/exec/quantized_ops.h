@@ -41,10 +41,17 @@ struct QuantScratch {
   /// Identity of the input the next RunQLinear reads (set by the executor: run number and value id, 0 = unknown),
   /// and what q, scale, dequant and row_sum currently hold. QLinears that read the same value with the same
   /// activation attributes (Q, K and V of a layer) quantize it once.
+  struct Held {
+    uint64_t source = 0;  ///< 0: nothing reusable
+    int64_t clip_bits = 0, granularity = 0, amax_bits = 0;
+    size_t m = 0, k = 0, q_cols = 0;
+    bool operator==(const Held& o) const {
+      return source == o.source && clip_bits == o.clip_bits && granularity == o.granularity &&
+             amax_bits == o.amax_bits && m == o.m && k == o.k && q_cols == o.q_cols;
+    }
+  };
   uint64_t next_source = 0;
-  uint64_t held_source = 0;
-  int64_t held_clip_bits = 0, held_granularity = 0, held_amax_bits = 0;
-  size_t held_m = 0, held_k = 0, held_q_cols = 0;
+  Held held;
 };
 
 /// y = QLinear(x) into `out` (dims x.dims with the last replaced by N). `bias` may be null.

@@ -13,20 +13,12 @@
 
 #include "configs/gelu_config.h"
 #include "core/cpu_features.h"
+#include "tests/kernels_vmath/same_bits.h"
 #include "tests/support/guard_buffer.h"
 
 namespace {
 
-uint32_t Bits(float v) {
-  uint32_t b;
-  std::memcpy(&b, &v, sizeof(b));
-  return b;
-}
-
-// Same bits, except that any NaN equals any NaN (lanes may propagate different NaN payloads).
-bool SameBits(float a, float b) {
-  return (std::isnan(a) && std::isnan(b)) || Bits(a) == Bits(b);
-}
+using qc::test::SameBits;
 
 double ExactGelu(double x) {
   return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));

@@ -15,19 +15,12 @@
 #include "configs/qsoftmax_config.h"
 #include "core/cpu_features.h"
 #include "kernels/i32-f32-softmax/scalar.h"
+#include "tests/kernels_vmath/same_bits.h"
 #include "tests/support/guard_buffer.h"
 
 namespace {
 
-uint32_t Bits(float v) {
-  uint32_t b;
-  std::memcpy(&b, &v, sizeof(b));
-  return b;
-}
-
-bool SameBits(float a, float b) {
-  return (std::isnan(a) && std::isnan(b)) || Bits(a) == Bits(b);
-}
+using qc::test::SameBits;
 
 struct Row {
   std::vector<int32_t> s;

@@ -1,10 +1,5 @@
 // AVX-512 exact-erf GELU: kernels.h's operation sequence on 16 lanes, the tail through a masked load and store.
-// GCC 12's masked-load intrinsics read an uninitialised placeholder (a false -Wmaybe-uninitialized).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include "kernels/f32-f32-gelu/kernels.h"
 
@@ -44,7 +39,7 @@ void GeluErfAvx512(const float* x, size_t n, float* y) {
     _mm512_storeu_ps(y + i + 16, b);
   }
   for (; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __mmask16 m = TailMask16(n - i);
     _mm512_mask_storeu_ps(y + i, m, Gelu16(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }

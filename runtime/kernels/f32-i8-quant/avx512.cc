@@ -1,20 +1,11 @@
 // AVX-512 activation quantization rows: 64 floats per step in four independent chains (the maximum's latency would
 // otherwise bound the loop), the tail through masked loads and stores.
-// GCC 12's masked-load intrinsics read an uninitialised placeholder (a false -Wmaybe-uninitialized).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include "kernels/f32-i8-quant/kernels.h"
 
 namespace qc {
 namespace {
-
-inline __mmask16 TailMask(size_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-}
 
 // max(|v|, m) that keeps m when v is NaN (vmaxps returns its second operand when either is NaN).
 inline __m512 MaxAbs(__m512 v, __m512 m) {
@@ -43,7 +34,7 @@ float ActAbsMaxAvx512(const float* x, size_t k, bool* has_nan) {
     nan |= _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(c, d, _CMP_UNORD_Q);
   }
   for (; i < k; i += 16) {
-    const __mmask16 m = TailMask(k - i);
+    const __mmask16 m = TailMask16(k - i);
     const __m512 v = _mm512_maskz_loadu_ps(m, x + i);  // masked-off lanes are 0: neither NaN nor a new maximum
     m0 = MaxAbs(v, m0);
     nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
@@ -65,7 +56,7 @@ int32_t ActQuantizeRowAvx512(const float* x, size_t k, float clip, float scale, 
     _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i + 16), _mm512_cvtepi32_epi8(b));
   }
   for (; i < k; i += 16) {
-    const __mmask16 m = TailMask(k - i);
+    const __mmask16 m = TailMask16(k - i);
     const __m512i c = _mm512_maskz_mov_epi32(m, Codes(_mm512_maskz_loadu_ps(m, x + i), lo, hi, s));
     sum0 = _mm512_add_epi32(sum0, c);
     _mm512_mask_cvtepi32_storeu_epi8(q + i, m, c);

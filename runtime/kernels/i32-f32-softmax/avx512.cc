@@ -1,11 +1,6 @@
 // AVX-512 QAttention softmax row: kernels.h's contract on 16 lanes; the 16 lane sums are one zmm accumulator, tails
 // go through masked loads (masked-off lanes: score -inf for the maximum, e = 0 for the sum) and masked stores.
-// GCC 12's masked-load intrinsics read an uninitialised placeholder (a false -Wmaybe-uninitialized).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include <limits>
 
@@ -13,10 +8,6 @@
 
 namespace qc {
 namespace {
-
-inline __mmask16 TailMask(size_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-}
 
 inline __m512 Exp16(__m512 x) {
   using K = QcExpConstants;
@@ -44,7 +35,7 @@ void QSoftmaxRowAvx512(const QSoftmaxRowArgs& a) {
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __m512 vmax = neg_inf;
   for (size_t j = 0; j < a.n; j += 16) {
-    const __mmask16 m = TailMask(a.n - j);
+    const __mmask16 m = TailMask16(a.n - j);
     const __m512 dqk = _mm512_mul_ps(dq, _mm512_maskz_loadu_ps(m, a.dk + j));
     const __m512 s = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, a.s + j));
     __m512 sc = _mm512_mul_ps(_mm512_mul_ps(s, dqk), scale);
@@ -56,7 +47,7 @@ void QSoftmaxRowAvx512(const QSoftmaxRowArgs& a) {
   const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
   __m512 lanes = _mm512_setzero_ps();
   for (size_t j = 0; j < a.n; j += 16) {
-    const __mmask16 m = TailMask(a.n - j);
+    const __mmask16 m = TailMask16(a.n - j);
     const __m512 e = _mm512_maskz_mov_ps(m, Exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, a.p + j), mx)));
     _mm512_mask_storeu_ps(a.p + j, m, e);
     lanes = _mm512_add_ps(lanes, e);
@@ -68,7 +59,7 @@ void QSoftmaxRowAvx512(const QSoftmaxRowArgs& a) {
   __m128 h1 = _mm_add_ss(h2, _mm_shuffle_ps(h2, h2, 1));
   const __m512 sum = _mm512_set1_ps(_mm_cvtss_f32(h1));
   for (size_t j = 0; j < a.n; j += 16) {
-    const __mmask16 m = TailMask(a.n - j);
+    const __mmask16 m = TailMask16(a.n - j);
     const __m512 pj = _mm512_mul_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, a.p + j), sum),
                                     _mm512_maskz_loadu_ps(m, a.dv + j));
     _mm512_mask_storeu_ps(a.p + j, m, pj);

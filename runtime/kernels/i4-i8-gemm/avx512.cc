@@ -1,11 +1,7 @@
 // AVX-512 VNNI int4 × int8 GEMM: 4 activation rows × one row group per tile. A block row's 64 bytes are one zmm:
 // AND gives columns 0..63, shift+AND columns 64..127, both reused for 4 activation rows; vpdpbusd (u8 codes × s8
 // activations). The driver subtracts 8·Σq. Called only after a CPUID check (configs/i4_gemm_config.cc).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include "kernels/i4-i8-gemm/kernels.h"
 #include "kernels/i8-i8-gemm/tiling.h"

@@ -11,12 +11,7 @@
 // (vmovdqu32 with a mask, which suppresses faults on masked-out lanes); A rows past the range are not loaded (the
 // tile is instantiated per row count). Compiled with the AVX-512 flags (incl. VNNI); called only after a CPUID check.
 
-// GCC 12's AVX-512 headers trip -Wuninitialized / -Wmaybe-uninitialized once inlined (GCC PR105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -2,11 +2,7 @@
 // loads, reused for the 4 activation rows; vpdpbusd multiplies the unsigned codes (w + 128) by the signed
 // activations without saturation, the driver subtracts 128·Σq (tiling.h). 16 zmm accumulators, reduced at the end
 // of the K loop; bit-exact to I8GemmRef. Called only after a CPUID check (configs/i8_gemm_config.cc).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include "kernels/i8-i8-gemm/kernels.h"
 #include "kernels/i8-i8-gemm/tiling.h"

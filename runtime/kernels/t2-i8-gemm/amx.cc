@@ -13,11 +13,7 @@
 // Tiles: tmm0-3 = C, tmm4-5 = A, tmm6-7 = B. The tile configuration is loaded on entry and released on exit.
 // Called only when CpuFeatures::amx_int8 is set (CPUID + XCR0 + the Linux XTILEDATA permission were granted).
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -139,6 +135,43 @@ void UnpackWeights(const T2GemmArgs& a, size_t kb, size_t p, uint8_t* dst) {
   for (size_t b = 0; b < kb; ++b) UnpackBlock(a, kb, p, b, dst + b * kT2BlockK, kp);
 }
 
+// tmm0-3 (the C tiles in use) = 0.
+template <bool kTwoB>
+inline void ZeroTiles() {
+  _tile_zero(0);
+  _tile_zero(2);
+  if (kTwoB) {
+    _tile_zero(1);
+    _tile_zero(3);
+  }
+}
+
+// One 64-column step: A tiles (weight codes, rows a0 / a1 with stride a_stride) × B tiles b0 (/ b1) into C.
+template <bool kTwoB>
+inline void TileStep(const uint8_t* a0, const uint8_t* a1, size_t a_stride, const int8_t* b0, const int8_t* b1) {
+  _tile_loadd(4, a0, a_stride);
+  _tile_loadd(6, b0, 64);
+  _tile_loadd(5, a1, a_stride);
+  _tile_dpbusd(0, 4, 6);
+  _tile_dpbusd(2, 5, 6);
+  if (kTwoB) {
+    _tile_loadd(7, b1, 64);
+    _tile_dpbusd(1, 4, 7);
+    _tile_dpbusd(3, 5, 7);
+  }
+}
+
+// C tiles → c[0..3] = (a0,b0), (a0,b1), (a1,b0), (a1,b1).
+template <bool kTwoB>
+inline void StoreCTiles(int32_t (*c)[kTile * kTile]) {
+  _tile_stored(0, c[0], 64);
+  _tile_stored(2, c[2], 64);
+  if (kTwoB) {
+    _tile_stored(1, c[1], 64);
+    _tile_stored(3, c[3], 64);
+  }
+}
+
 // One or two activation tiles (M <= 32): each weight code is used by one tile pair only, so the panel is unpacked
 // one block at a time into a 4 KiB buffer that stays in L1 and is consumed at once (two buffers alternate: block
 // b + 1 is unpacked while the tile unit works on block b). Same tiles and sums as DotTiles.
@@ -147,12 +180,7 @@ void DotTilesStreaming(const T2GemmArgs& a, size_t kb, size_t p, const int8_t* b
                        int32_t (*c)[kTile * kTile]) {
   const size_t kp = kb * kT2BlockK;
   const int8_t* b1 = b0 + kTile * kp;
-  _tile_zero(0);
-  _tile_zero(2);
-  if (kTwoB) {
-    _tile_zero(1);
-    _tile_zero(3);
-  }
+  ZeroTiles<kTwoB>();
   // The next panel's packed bytes follow this panel's in memory (kPanelRows / 4 row groups of kb blocks): fetch a
   // 1/kb share of them per block, so they arrive from DRAM while this panel's tile products run (with few tokens
   // the kernel is bound by streaming the weights, and each panel is too short a stream for the hardware prefetcher).
@@ -173,24 +201,10 @@ void DotTilesStreaming(const T2GemmArgs& a, size_t kb, size_t p, const int8_t* b
     const uint8_t* buf = buffers + (b & 1) * kPanelRows * kT2BlockK;
     for (size_t kk = 0; kk < kT2BlockK; kk += kStepK) {
       const size_t k = b * kT2BlockK + kk;
-      _tile_loadd(4, buf + kk, kT2BlockK);
-      _tile_loadd(6, b0 + k * 16, 64);
-      _tile_loadd(5, buf + kTile * kT2BlockK + kk, kT2BlockK);
-      _tile_dpbusd(0, 4, 6);
-      _tile_dpbusd(2, 5, 6);
-      if (kTwoB) {
-        _tile_loadd(7, b1 + k * 16, 64);
-        _tile_dpbusd(1, 4, 7);
-        _tile_dpbusd(3, 5, 7);
-      }
+      TileStep<kTwoB>(buf + kk, buf + kTile * kT2BlockK + kk, kT2BlockK, b0 + k * 16, b1 + k * 16);
     }
   }
-  _tile_stored(0, c[0], 64);
-  _tile_stored(2, c[2], 64);
-  if (kTwoB) {
-    _tile_stored(1, c[1], 64);
-    _tile_stored(3, c[3], 64);
-  }
+  StoreCTiles<kTwoB>(c);
 }
 
 // C tiles for A rows a0 / a1 (channels) × B tiles b0 (/ b1) (activation rows), stored to c[0..3] = (a0,b0),
@@ -199,30 +213,11 @@ template <bool kTwoB>
 void DotTiles(const uint8_t* a0, const int8_t* b0, size_t kp, int32_t (*c)[kTile * kTile]) {
   const uint8_t* a1 = a0 + kTile * kp;
   const int8_t* b1 = b0 + kTile * kp;
-  _tile_zero(0);
-  _tile_zero(2);
-  if (kTwoB) {
-    _tile_zero(1);
-    _tile_zero(3);
-  }
+  ZeroTiles<kTwoB>();
   for (size_t k = 0; k < kp; k += kStepK) {
-    _tile_loadd(4, a0 + k, kp);
-    _tile_loadd(6, b0 + k * 16, 64);
-    _tile_loadd(5, a1 + k, kp);
-    _tile_dpbusd(0, 4, 6);
-    _tile_dpbusd(2, 5, 6);
-    if (kTwoB) {
-      _tile_loadd(7, b1 + k * 16, 64);
-      _tile_dpbusd(1, 4, 7);
-      _tile_dpbusd(3, 5, 7);
-    }
+    TileStep<kTwoB>(a0 + k, a1 + k, kp, b0 + k * 16, b1 + k * 16);
   }
-  _tile_stored(0, c[0], 64);
-  _tile_stored(2, c[2], 64);
-  if (kTwoB) {
-    _tile_stored(1, c[1], 64);
-    _tile_stored(3, c[3], 64);
-  }
+  StoreCTiles<kTwoB>(c);
 }
 
 // out[m] = column m of the 16×16 int32 tile c (row n at c + 16·n).
@@ -258,6 +253,18 @@ void Epilogue(const T2GemmArgs& a, const int32_t* c, size_t n0, size_t n_lo, siz
   }
 }
 
+// The C tiles of DotTiles / DotTilesStreaming for channels [p, p + 32) and activation rows from i0 (one or two
+// activation tiles) through the epilogue.
+void StoreTiles(const T2GemmArgs& a, const int32_t (*c)[kTile * kTile], bool two, size_t p, size_t n_begin,
+                size_t n_end, size_t i0, size_t m_end) {
+  Epilogue(a, c[0], p, n_begin, n_end, i0, m_end);
+  Epilogue(a, c[2], p + kTile, n_begin, n_end, i0, m_end);
+  if (two) {
+    Epilogue(a, c[1], p, n_begin, n_end, i0 + kTile, m_end);
+    Epilogue(a, c[3], p + kTile, n_begin, n_end, i0 + kTile, m_end);
+  }
+}
+
 // Rows [m_begin, m_end) × channels [n_begin, n_end) with the activations of those rows packed once.
 void RunRows(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, size_t n_end, int8_t* act,
              uint8_t* weights) {
@@ -275,12 +282,7 @@ void RunRows(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, 
       } else {
         DotTilesStreaming<false>(a, kb, p, act, weights, c);
       }
-      Epilogue(a, c[0], p, n_begin, n_end, m_begin, m_end);
-      Epilogue(a, c[2], p + kTile, n_begin, n_end, m_begin, m_end);
-      if (two) {
-        Epilogue(a, c[1], p, n_begin, n_end, m_begin + kTile, m_end);
-        Epilogue(a, c[3], p + kTile, n_begin, n_end, m_begin + kTile, m_end);
-      }
+      StoreTiles(a, c, two, p, n_begin, n_end, m_begin, m_end);
       continue;
     }
     UnpackWeights(a, kb, p, weights);
@@ -292,12 +294,7 @@ void RunRows(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_begin, 
       } else {
         DotTiles<false>(weights, act + mt * kTile * kp, kp, c);
       }
-      Epilogue(a, c[0], p, n_begin, n_end, i0, m_end);
-      Epilogue(a, c[2], p + kTile, n_begin, n_end, i0, m_end);
-      if (two) {
-        Epilogue(a, c[1], p, n_begin, n_end, i0 + kTile, m_end);
-        Epilogue(a, c[3], p + kTile, n_begin, n_end, i0 + kTile, m_end);
-      }
+      StoreTiles(a, c, two, p, n_begin, n_end, i0, m_end);
     }
   }
 }

@@ -16,13 +16,7 @@
 // run on 16 outputs at once and reproduce T2Output exactly. Partial row groups use masked stores.
 // Compiled with the AVX-512 flags (incl. VNNI); called only after a CPUID check (configs/t2_gemm_config.cc).
 
-// GCC 12's AVX-512 headers build unmasked intrinsics from masked builtins with a self-initialised "undefined" source
-// (`__m512i __Y = __Y;`), which -Wuninitialized reports once inlined (GCC PR105593). Silence it for those headers.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "kernels/avx512_common.h"
 
 #include <algorithm>
 #include <cstddef>
