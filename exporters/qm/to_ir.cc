@@ -86,7 +86,7 @@ bool IsGeneratedName(std::string_view name) {
 
 }  // namespace
 
-Expected<QmImport> ImportQmFile(const std::string& path) {
+Expected<QmImport> ImportQmFile(const std::string& path, const QmImportOptions& options) {
   QC_ASSIGN_OR_RETURN(qm::QmFile opened, qm::QmFile::Open(path));
   auto file = std::make_shared<const qm::QmFile>(std::move(opened));
   QmImport result;
@@ -124,7 +124,7 @@ Expected<QmImport> ImportQmFile(const std::string& path) {
   for (uint32_t i = 0; i < file->num_ops(); ++i) {
     const qm::QmOp op = file->op(i);
     const std::string what = path + ": " + op.Describe();
-    if (qm::IsQuantizedOp(op.type())) {
+    if (qm::IsQuantizedOp(op.type()) && !options.allow_quantized) {
       return FailedPrecondition(path + ": already compressed (" + op.Describe() +
                                 "); qcompress needs the float model (the source ONNX file, Hugging Face directory "
                                 "or float .qm)");

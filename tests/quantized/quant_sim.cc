@@ -1,5 +1,7 @@
 #include "quant_sim.h"
 
+#include "tests/support/qsoftmax_sim.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -73,9 +75,9 @@ std::vector<int64_t> SimIntProduct(const std::vector<int8_t>& q, const std::vect
   return y;
 }
 
-std::vector<double> SimFakeQuantLinear(const SimActs& a, const std::vector<int8_t>& w_int, const std::vector<float>& alpha,
-                                       const std::vector<float>& bias, size_t m, size_t k, size_t n,
-                                       std::vector<double>* magnitude) {
+std::vector<double> SimFakeQuantLinear(const SimActs& a, const std::vector<int8_t>& w_int,
+                                       const std::vector<float>& alpha, const std::vector<float>& bias, size_t m,
+                                       size_t k, size_t n, std::vector<double>* magnitude) {
   std::vector<double> y(m * n);
   magnitude->assign(m * n, 0.0);
   for (size_t i = 0; i < m; ++i) {
@@ -93,6 +95,96 @@ std::vector<double> SimFakeQuantLinear(const SimActs& a, const std::vector<int8_
     }
   }
   return y;
+}
+
+std::vector<float> SimQAttention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                                 const std::vector<float>* mask, size_t batch, size_t seq, size_t hidden, size_t heads,
+                                 float scale, float mask_fill, float clip) {
+  const size_t dh = hidden / heads;
+  std::vector<float> out(batch * seq * hidden);
+  auto slice = [&](const std::vector<float>& t, size_t b, size_t h) {
+    std::vector<float> s(seq * dh);
+    for (size_t i = 0; i < seq; ++i) {
+      for (size_t c = 0; c < dh; ++c) s[i * dh + c] = t[(b * seq + i) * hidden + h * dh + c];
+    }
+    return SimQuantizeActs(s, seq, dh, SimGranularity::kPerToken, clip, 0);  // per row = per (token, head)
+  };
+  for (size_t b = 0; b < batch; ++b) {
+    for (size_t h = 0; h < heads; ++h) {
+      const SimActs qa = slice(q, b, h), ka = slice(k, b, h), va = slice(v, b, h);
+      for (size_t i = 0; i < seq; ++i) {
+        std::vector<float> score(seq), p(seq);
+        for (size_t j = 0; j < seq; ++j) {
+          int32_t s_int = 0;
+          for (size_t c = 0; c < dh; ++c) s_int += int32_t{qa.q[i * dh + c]} * ka.q[j * dh + c];
+          volatile float dqk = qa.d[i] * ka.d[j];  // volatile: one rounding per step, as written in §7.4
+          volatile float scaled = static_cast<float>(s_int) * dqk;
+          score[j] = scaled * scale;
+          if (mask != nullptr) {
+            const float m = (*mask)[b * seq + j];
+            if (m != 1.0f) {
+              volatile float add = (1.0f - m) * mask_fill;
+              score[j] = score[j] + add;
+            }
+          }
+        }
+        const float mx = *std::max_element(score.begin(), score.end());
+        for (size_t j = 0; j < seq; ++j) p[j] = SimQcExp(score[j] - mx);  // §7.4 step 3's exp and sum order
+        const float sum = SimLaneSum(p);
+        for (size_t j = 0; j < seq; ++j) {
+          p[j] = p[j] / sum;
+          p[j] = p[j] * va.d[j];
+        }
+        const SimActs pa = SimQuantizeActs(p, 1, seq, SimGranularity::kPerToken, 0, 0);
+        for (size_t c = 0; c < dh; ++c) {
+          int32_t o = 0;
+          for (size_t j = 0; j < seq; ++j) o += int32_t{pa.q[j]} * va.q[j * dh + c];
+          out[(b * seq + i) * hidden + h * dh + c] = static_cast<float>(o) * pa.d[0];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<int8_t> SimDecodePackedWeight(int weight_format, const uint8_t* packed, size_t n, size_t k) {
+  const size_t kb = (k + 127) / 128;
+  const size_t block_bytes = weight_format == 1 ? 128 : (weight_format == 2 ? 256 : 512);
+  std::vector<int8_t> w(n * k);
+  for (size_t j = 0; j < n; ++j) {
+    const size_t group = j / 4, r = j % 4;
+    for (size_t c = 0; c < k; ++c) {
+      const size_t b = c / 128, i = c % 128;
+      const uint8_t* block = packed + (group * kb + b) * block_bytes;
+      int value = 0;
+      if (weight_format == 1) {  // row r owns bytes [32r, 32r+32); byte i%32 holds columns i%32 + 32t at 6 - 2t
+        const unsigned shift = 6 - 2 * static_cast<unsigned>(i / 32);
+        value = ((block[32 * r + i % 32] >> shift) & 3) - 1;
+      } else if (weight_format == 2) {  // row r owns 64 bytes; column i < 64 low nibble of byte i, else high of i-64
+        const uint8_t byte = block[64 * r + i % 64];
+        value = (i < 64 ? (byte & 15) : (byte >> 4)) - 8;
+      } else {  // row r owns 128 bytes, byte i = column i, offset 128
+        value = block[128 * r + i] - 128;
+      }
+      w[j * k + c] = static_cast<int8_t>(value);
+    }
+  }
+  return w;
+}
+
+std::vector<int8_t> SimDecodeDenseTable(int table_bits, const uint8_t* data, size_t count) {
+  std::vector<int8_t> w(count);
+  for (size_t e = 0; e < count; ++e) {
+    if (table_bits == 2) {
+      w[e] = static_cast<int8_t>(((data[e / 4] >> (2 * (e % 4))) & 3) - 1);
+    } else if (table_bits == 4) {
+      const int nibble = (data[e / 2] >> (4 * (e % 2))) & 15;
+      w[e] = static_cast<int8_t>(nibble >= 8 ? nibble - 16 : nibble);
+    } else {
+      w[e] = static_cast<int8_t>(data[e]);
+    }
+  }
+  return w;
 }
 
 double SimGeluErf(double x) {

@@ -6,7 +6,7 @@
 # docs/results/glue-qat.md with the curves.
 #
 #   tools/experiments/glue_qat.sh [--tasks "RTE CoLA SST-2"] [--seeds "1 2 3"] [--modes "kd kdqat ti"]
-#                                 [--steps N] [--teacher-epochs X] [--no-doc]
+#                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 600; SST-2 len 64 batch 32 N 600 (the paper's 1,605 and 6,315 do not fit
@@ -19,6 +19,7 @@ seeds="1 2 3"
 modes="kd kdqat ti"
 steps_override=""
 teacher_epochs=3
+teacher_steps=""
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,8 +28,9 @@ while [ $# -gt 0 ]; do
     --modes) modes="$2"; shift 2 ;;
     --steps) steps_override="$2"; shift 2 ;;
     --teacher-epochs) teacher_epochs="$2"; shift 2 ;;
+    --teacher-steps) teacher_steps="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
-    *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X] [--no-doc]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]" >&2; exit 2 ;;
   esac
 done
 
@@ -55,9 +57,11 @@ for task in $tasks; do
   dev="$data/glue/$task/dev.tsv"
   teacher="$work/$task-teacher.qm"
   if [ ! -f "$teacher" ]; then
-    echo "== $task: fine-tuning the float teacher ($teacher_epochs epochs)" >&2
+    budget=(--epochs "$teacher_epochs")
+    [ -z "$teacher_steps" ] || budget=(--steps "$teacher_steps")
+    echo "== $task: fine-tuning the float teacher (${budget[*]})" >&2
     "$qcompress" "$minilm" --finetune --data "$train" --eval "$dev" --metric "$metric" --max-length "$len" \
-      --batch-size "$batch" --epochs "$teacher_epochs" --lr 5e-5 --seed 1 -o "$teacher" \
+      --batch-size "$batch" "${budget[@]}" --lr 5e-5 --seed 1 -o "$teacher" \
       --report "$work/$task-teacher.json"
   fi
   for mode in $modes; do
