@@ -18,6 +18,7 @@ tasks="RTE CoLA SST-2"
 seeds="1 2 3"
 modes="kd kdqat ti"
 steps_override=""
+command="tools/experiments/glue_qat.sh $*"
 teacher_epochs=3
 teacher_steps=""
 doc="$repo/docs/results/glue-qat.md"
@@ -76,4 +77,4 @@ for task in $tasks; do
   done
 done
 "$py" "$repo/tools/experiments/glue_qat_report.py" --work "$work" --tasks "$tasks" --modes "$modes" \
-  --seeds "$seeds" ${doc:+--doc "$doc"}
+  --seeds "$seeds" --command "$command" ${doc:+--doc "$doc"}

@@ -57,12 +57,14 @@ def main():
     ap.add_argument("--modes", required=True)
     ap.add_argument("--seeds", required=True)
     ap.add_argument("--doc")
+    ap.add_argument("--command", help="the glue_qat.sh command line, for the record")
     a = ap.parse_args()
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
                          text=True).stdout.strip()
     lines = ["# GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti", "",
              f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()}. Date: {date.today()}.",
-             f"Command: `tools/experiments/glue_qat.sh --tasks \"{a.tasks}\" --modes \"{a.modes}\" --seeds \"{a.seeds}\"`",
+             "Command: `" + (a.command or f"tools/experiments/glue_qat.sh --tasks \"{a.tasks}\" --modes \"{a.modes}\" "
+                             f"--seeds \"{a.seeds}\"") + "`",
              "", "Student scores are measured by the runtime on the written `.qm` (qcompress --eval); 'best' is the "
              "best fake-quant dev score during training (the papers' protocol).", ""]
     for task in a.tasks.split():

@@ -53,7 +53,9 @@ for entry in "${schemes[@]}"; do
   name="${entry%%|*}"
   args="${entry#*|}"
   model="$work/$name.qm"
+  shown="$args"
   if [ "${args:0:1}" = "{" ]; then
+    shown="--config: $args"
     printf '%s\n' "$args" >"$work/$name.json"
     args="--config $work/$name.json"
   fi
@@ -62,7 +64,7 @@ for entry in "${schemes[@]}"; do
   "$qcompress" "$minilm" -q $args -o "$model"
   echo "== $name: checking $limit sentences" >&2
   "$checker" "$model" "$texts" --limit "$limit" --threads "$threads" >"$work/$name.result.json" || true
-  results+=("$name|$args|$work/$name.result.json")
+  results+=("$name|${shown//$work\//}|$work/$name.result.json")
 done
 for model in $extra; do
   name="$(basename "$model" .qm)"
