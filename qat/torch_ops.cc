@@ -2,6 +2,7 @@
 #include <string>
 
 #include "qat/fake_quant.h"
+#include "qat/runtime_float_ops.h"
 #include "qat/torch_program.h"
 
 namespace qc::qat {
@@ -91,7 +92,7 @@ class StepRunner {
       case OpType::kLinear:
         return Linear();
       case OpType::kGelu:
-        return at::gelu(In(0), step_.gelu_tanh ? "tanh" : "none");
+        return RuntimeGelu(In(0), step_.gelu_tanh);  // the runtime's arithmetic: the trained model is the exported one
       case OpType::kTanh:
         return at::tanh(In(0));
       case OpType::kRelu:
@@ -156,6 +157,7 @@ class StepRunner {
       return InvalidArgument(step_.what + ": axis " + std::to_string(step_.axis) + " is out of range for " +
                              SizesText(x));
     }
+    if (axis == x.dim() - 1) return RuntimeLayerNorm(x, In(1), In(2), step_.epsilon);  // as the runtime rounds
     return at::layer_norm(x, x.sizes().slice(static_cast<size_t>(axis)), In(1), In(2), step_.epsilon);
   }
 
