@@ -96,6 +96,10 @@ struct QuantRecipe {
   /// Quantized Linears run QLinearSim (integer sums, the runtime's epilogue) instead of float sums of fake-quantized
   /// operands: int8 codes then agree with the packed model everywhere, at ~2x the Linear forward cost.
   bool exact_linear = false;
+  /// Without exact_linear: forwards that record no gradient (evaluation, the final predictions compared with the
+  /// .qm) still run QLinearSim, so the trained model's dev predictions are the packed model's; training steps keep
+  /// the float-sum fake quantizers (their ~1e-7 relative difference only matters where a code sits on a tie).
+  bool exact_eval = true;
 };
 
 /// Installs the recipe's transforms on `model` (replacing earlier ones); returns the number of quantized weights.

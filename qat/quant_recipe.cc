@@ -69,6 +69,20 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
       continue;
     }
     QC_ASSIGN_OR_RETURN(TensorTransform fn, WeightTransform(*q, recipe.twn_clip));
+    if (recipe.exact_eval && sites[i].op == ir::OpType::kLinear &&
+        q->granularity != ir::WeightGranularity::kPerGroup) {
+      // Training: float-sum fake quantization of both operands; no autograd: the runtime's exact QLinear.
+      const ir::WeightBits bits = q->bits;
+      const bool per_row = q->granularity == ir::WeightGranularity::kPerRow;
+      const float twn_clip = recipe.twn_clip, act_clip = recipe.act_clip;
+      const ActGranularity g = recipe.act_granularity;
+      QC_RETURN_IF_ERROR(model.SetLinearFunction(
+          i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
+            if (!torch::GradMode::is_enabled()) return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
+            return at::linear(FakeQuantActivation(x, g, act_clip), fn(w), b);
+          }));
+      continue;
+    }
     QC_RETURN_IF_ERROR(model.SetWeightTransform(i, std::move(fn)));
   }
   // Activations: the input of every Linear whose weight is quantized (QLinear quantizes its input).
@@ -79,7 +93,7 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
     for (const WeightSite& s : sites) {
       if (s.node == acts[i].node) quantized = SiteWeightQuant(s, recipe).has_value();
     }
-    if (!quantized || recipe.exact_linear) continue;  // QLinearSim quantizes its own input
+    if (!quantized || recipe.exact_linear || recipe.exact_eval) continue;  // the Linear function quantizes it
     const ActGranularity g = recipe.act_granularity;
     const float clip = recipe.act_clip;
     QC_RETURN_IF_ERROR(model.SetActivationTransform(

@@ -70,8 +70,8 @@ torch::Tensor RuntimeGelu(const torch::Tensor& x, bool tanh) {
 
 torch::Tensor RuntimeLayerNorm(const torch::Tensor& x, const torch::Tensor& gamma, const torch::Tensor& beta,
                                double eps) {
-  const bool shapes_ok = x.dim() >= 1 && gamma.defined() && beta.defined() && gamma.dim() == 1 &&
-                         beta.dim() == 1 && gamma.size(0) == x.size(-1) && beta.size(0) == x.size(-1);
+  const bool shapes_ok = x.dim() >= 1 && gamma.defined() && beta.defined() && gamma.dim() == 1 && beta.dim() == 1 &&
+                         gamma.size(0) == x.size(-1) && beta.size(0) == x.size(-1);
   if (!shapes_ok || !RuntimeCanRun(x) || !RuntimeCanRun(gamma) || !RuntimeCanRun(beta)) {
     return at::layer_norm(x, {x.size(-1)}, gamma, beta, eps);
   }
