@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 from datetime import date
@@ -23,6 +24,15 @@ def curve(report):
         if c["name"].startswith("eval"):
             return [(p[0], p[1]) if isinstance(p, list) else (p["step"], p["value"]) for p in c["points"]]
     return []
+
+
+def agreement(report):
+    """qcompress warns when the .qm and the trained model agree on fewer than 99.9% of the eval predictions."""
+    for w in report.get("warnings", []):
+        m = re.search(r"predictions on only ([0-9.]+)%", w)
+        if m:
+            return f"{float(m.group(1)):.2f}%"
+    return ">= 99.9%"
 
 
 def svg(task, runs):
@@ -74,11 +84,12 @@ def main():
         teacher = load(tpath)["metric"]
         lines += [f"## {task}", "", f"Float teacher (fine-tuned by qcompress): {teacher['name']} "
                   f"{teacher['student']:.4f} (pretrained model with a new head: {teacher['teacher']:.4f}).", "",
-                  "| mode | seeds | .qm dev score (mean) | min..max | best during training (mean) | gap to teacher | steps |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| mode | seeds | .qm dev score (mean) | min..max | best during training (mean) | gap to teacher | steps | "
+                  ".qm = trained predictions (per seed) |",
+                  "|---|---|---|---|---|---|---|---|"]
         runs, finals = [], {}
         for mode in a.modes.split():
-            scores, bests, steps = [], [], 0
+            scores, bests, steps, agree = [], [], 0, []
             for seed in a.seeds.split():
                 p = os.path.join(a.work, f"{task}-{mode}-s{seed}.json")
                 if not os.path.exists(p):
@@ -87,6 +98,7 @@ def main():
                 c = curve(r)
                 runs.append((mode, seed, c))
                 scores.append(r["metric"]["student"])
+                agree.append(agreement(r))
                 if c:
                     bests.append(max(v for _, v in c))
                     steps = c[-1][0]
@@ -95,7 +107,8 @@ def main():
             finals[mode] = statistics.mean(scores)
             mean = statistics.mean(scores)
             lines.append(f"| {mode} | {len(scores)} | {mean:.4f} | {min(scores):.4f}..{max(scores):.4f} | "
-                         f"{statistics.mean(bests) if bests else float('nan'):.4f} | {teacher['student'] - mean:+.4f} | {steps} |")
+                         f"{statistics.mean(bests) if bests else float('nan'):.4f} | {teacher['student'] - mean:+.4f} | {steps} | "
+                         f"{', '.join(agree)} |")
         if "kd" in finals and any(m == "ti" for m, _, _ in runs):
             reach = []
             for mode, seed, c in runs:
