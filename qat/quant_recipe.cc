@@ -56,29 +56,26 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
     const std::optional<ir::WeightQuant> q = SiteWeightQuant(sites[i], recipe);
     if (!q) continue;
     ++count;
-    if (recipe.exact_linear && sites[i].op == ir::OpType::kLinear) {
-      if (q->granularity == ir::WeightGranularity::kPerGroup) return Unsupported("qat: per-group weights");
-      const ir::WeightBits bits = q->bits;
-      const bool per_row = q->granularity == ir::WeightGranularity::kPerRow;
-      const float twn_clip = recipe.twn_clip, act_clip = recipe.act_clip;
-      const ActGranularity g = recipe.act_granularity;
-      QC_RETURN_IF_ERROR(model.SetLinearFunction(
-          i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
-            return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
-          }));
-      continue;
+    const bool linear = sites[i].op == ir::OpType::kLinear;
+    const bool per_group = q->granularity == ir::WeightGranularity::kPerGroup;
+    if (recipe.exact_linear && linear && per_group) return Unsupported("qat: per-group weights");
+    // exact_linear: always the runtime's exact QLinear. exact_eval: that without autograd; training runs float-sum
+    // fake quantization of both operands (`fn`; exact_linear Linears need none).
+    TensorTransform fn;
+    if (!(recipe.exact_linear && linear)) {
+      QC_ASSIGN_OR_RETURN(fn, WeightTransform(*q, recipe.twn_clip));
     }
-    QC_ASSIGN_OR_RETURN(TensorTransform fn, WeightTransform(*q, recipe.twn_clip));
-    if (recipe.exact_eval && sites[i].op == ir::OpType::kLinear &&
-        q->granularity != ir::WeightGranularity::kPerGroup) {
-      // Training: float-sum fake quantization of both operands; no autograd: the runtime's exact QLinear.
+    if (linear && !per_group && (recipe.exact_linear || recipe.exact_eval)) {
       const ir::WeightBits bits = q->bits;
       const bool per_row = q->granularity == ir::WeightGranularity::kPerRow;
       const float twn_clip = recipe.twn_clip, act_clip = recipe.act_clip;
       const ActGranularity g = recipe.act_granularity;
+      const bool always_exact = recipe.exact_linear;
       QC_RETURN_IF_ERROR(model.SetLinearFunction(
           i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
-            if (!torch::GradMode::is_enabled()) return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
+            if (always_exact || !torch::GradMode::is_enabled()) {
+              return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
+            }
             return at::linear(FakeQuantActivation(x, g, act_clip), fn(w), b);
           }));
       continue;

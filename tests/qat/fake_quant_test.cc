@@ -16,6 +16,7 @@
 #include "quant/rounding.h"
 #include "quant/twn.h"
 #include "tests/support/qsoftmax_sim.h"
+#include "tests/qat/qat_test_util.h"
 #include "tests/qat/synthetic_encoder.h"
 
 namespace {
@@ -24,12 +25,9 @@ bool SameValues(const torch::Tensor& a, const torch::Tensor& b) {
   return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() && torch::equal(a.detach(), b.detach());
 }
 
-std::vector<float> Values(const torch::Tensor& t) {
-  const torch::Tensor c = t.detach().contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
 }  // namespace
+
+using qc::qat::test::Values;
 
 TEST_CASE("TWN fake quantizer: codes and alpha of the runtime's TernarizeTwn, clipped STE") {
   torch::manual_seed(1);

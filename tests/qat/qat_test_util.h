@@ -51,6 +51,12 @@ inline double MaxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.detach().to(torch::kDouble) - b.detach().to(torch::kDouble)).abs().max().item<double>();
 }
 
+/// A float32 tensor's elements in row-major order.
+inline std::vector<float> Values(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
 /// True when both tensors have the same shape and identical bits.
 inline bool BitIdentical(const torch::Tensor& a, const torch::Tensor& b) {
   if (a.sizes() != b.sizes() || a.scalar_type() != b.scalar_type()) return false;

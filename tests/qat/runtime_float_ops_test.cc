@@ -10,15 +10,9 @@
 #include "ops/elementwise.h"
 #include "ops/layer_norm.h"
 #include "qat/runtime_float_ops.h"
+#include "tests/qat/qat_test_util.h"
 
-namespace {
-
-std::vector<float> Values(const torch::Tensor& t) {
-  const torch::Tensor c = t.detach().contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
-}  // namespace
+using qc::qat::test::Values;
 
 TEST_CASE("RuntimeGelu: the runtime's bits forward, at::gelu's gradient backward") {
   torch::manual_seed(3);
