@@ -1,6 +1,7 @@
 #include "core/cpu_features.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -46,8 +47,8 @@ CpuFeatures DetectX86() {
   const bool fma = (ecx >> 12) & 1;
   if (!osxsave) return f;
   const uint64_t xcr0 = ReadXcr0();
-  const bool os_ymm = (xcr0 & 0x6) == 0x6;     // XMM and YMM state
-  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;    // XMM and YMM state
+  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;  // plus opmask, ZMM_Hi256, Hi16_ZMM
   if (__get_cpuid_max(0, nullptr) < 7) return f;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
   const bool avx2 = (ebx >> 5) & 1;
@@ -148,7 +149,14 @@ const CpuFeatures& HardwareCpuFeatures() {
 const CpuFeatures& DetectCpuFeatures() {
   static const CpuFeatures features = [] {
     CpuFeatures f = HardwareCpuFeatures();
-    if (const char* isa = std::getenv("QC_ISA"); isa != nullptr && *isa != '\0') CapCpuFeatures(f, isa);
+    const char* isa = std::getenv("QC_ISA");
+    // A misspelt cap would otherwise run (and benchmark) a different ISA than the user asked for, silently.
+    if (isa != nullptr && *isa != '\0' && !CapCpuFeatures(f, isa)) {
+      std::fprintf(stderr,
+                   "qcompress runtime: QC_ISA=%s is not one of scalar, avx2, avx_vnni, avx512, amx, neon; ignored "
+                   "(dispatching on: %s)\n",
+                   isa, f.ToString().c_str());
+    }
     return f;
   }();
   return features;

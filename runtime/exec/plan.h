@@ -27,7 +27,7 @@ struct OpAttrs {
   int64_t axis = -1;
   int64_t num_heads = 0;
   double scale = 0.0;
-  double mask_fill = 0.0;
+  double mask_fill = -10000.0;  ///< Attention, QAttention: the IR default (docs/ir.md) when a file omits it
   int64_t approximate = 0;  ///< Gelu: 0 = exact (erf), 1 = tanh
   int64_t index = 0;        ///< SelectToken
   int64_t offset = 0;       ///< AddPositionEmbedding

@@ -2,11 +2,11 @@
 
 #include "quant_harness.h"
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "exporters/qm/from_ir.h"
 #include "quant/t2_pack.h"
@@ -62,16 +62,12 @@ ir::ValueId AddQLinear(ir::GraphBuilder& b, const std::string& name, ir::ValueId
   return Must(b.AddOp(ir::OpType::kQLinear, name, inputs, std::move(attrs)));
 }
 
-namespace {
-
 std::string TempQmPath() {
   static std::atomic<int> counter{0};
   return (std::filesystem::temp_directory_path() /
           ("qc_quantized_" + std::to_string(getpid()) + "_" + std::to_string(counter++) + ".qm"))
       .string();
 }
-
-}  // namespace
 
 Expected<std::shared_ptr<const Model>> ExportAndLoad(const ir::Graph& graph) {
   const std::string path = TempQmPath();

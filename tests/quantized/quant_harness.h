@@ -26,9 +26,9 @@ std::vector<float> RandomFloats(size_t count, float lo, float hi, uint64_t seed)
 
 struct TernaryWeights {
   size_t n = 0, k = 0;
-  std::vector<int8_t> w_int;     ///< [n, k] in {-1, 0, 1}
-  std::vector<float> alpha;      ///< [n] or [1]
-  std::vector<uint8_t> packed;   ///< T2PackedBytes(n, k)
+  std::vector<int8_t> w_int;    ///< [n, k] in {-1, 0, 1}
+  std::vector<float> alpha;     ///< [n] or [1]
+  std::vector<uint8_t> packed;  ///< T2PackedBytes(n, k)
 };
 
 /// Random float weights [n, k] ternarized with quant/twn.h (per row or per tensor) and packed with quant/t2_pack.h.
@@ -44,6 +44,9 @@ ir::Attributes QLinearAttrs(size_t n, size_t k, int64_t granularity, double clip
 /// Exports `graph` to a temporary .qm, loads it and runs one session; `threads` > 0 sets SessionOptions.
 Expected<std::vector<NamedTensor>> RunIrGraph(const ir::Graph& graph, const std::vector<NamedTensor>& inputs,
                                               int threads = 0);
+
+/// A fresh temporary .qm path (per process and call); the caller removes the file.
+std::string TempQmPath();
 
 /// Export + Model::Load only (for load-time errors).
 Expected<std::shared_ptr<const Model>> ExportAndLoad(const ir::Graph& graph);

@@ -43,6 +43,15 @@ TEST_CASE("Usage errors exit with 2") {
   CHECK(Run(kQcompress + " --help").exit_code == 0);
 }
 
+TEST_CASE("QC_ISA caps dispatch; a misspelt value is reported, not silently ignored") {
+  const Result capped = Run("QC_ISA=scalar " + kQcompress + " cpu");
+  CHECK(capped.exit_code == 0);
+  CHECK(capped.output.find("dispatch: scalar") != std::string::npos);
+  const Result typo = Run("QC_ISA=avx3 " + kQcompress + " cpu");
+  CHECK(typo.exit_code == 0);
+  CHECK(typo.output.find("QC_ISA=avx3 is not one of") != std::string::npos);
+}
+
 TEST_CASE("A missing model is a bad-input error naming the file") {
   const Result r = Run(kQcompress + " /nonexistent/model.onnx -o " + Quote((TempDir() / "x.qm").string()));
   CHECK(r.exit_code == 1);
