@@ -28,8 +28,8 @@ struct Avx512Tile {
         const __m512i xl = _mm512_loadu_si512(q[t] + b * kI4BlockK);
         const __m512i xh = _mm512_loadu_si512(q[t] + b * kI4BlockK + 64);
         for (int r = 0; r < 4; ++r) {
-          acc[t][r] = _mm512_dpbusd_epi32(acc[t][r], lo[r], xl);
-          acc[t][r] = _mm512_dpbusd_epi32(acc[t][r], hi[r], xh);
+          acc[t][r] = Dpbusd(acc[t][r], lo[r], xl);
+          acc[t][r] = Dpbusd(acc[t][r], hi[r], xh);
         }
       }
     }

@@ -56,7 +56,7 @@ void RunTile(const Tile& t) {
     for (int p = 0; p < NP; ++p) b[p] = _mm512_load_si512(t.panel + p * panel_bytes + g * 64);
     for (int r = 0; r < MR; ++r) {
       const __m512i a = _mm512_set1_epi32(Load4(t.a + r * t.a_stride + 4 * g));
-      for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_dpbusd_epi32(acc[r][p], b[p], a);
+      for (int p = 0; p < NP; ++p) acc[r][p] = Dpbusd(acc[r][p], b[p], a);
     }
   }
   for (int r = 0; r < MR; ++r) {

@@ -23,7 +23,7 @@ struct Avx512Tile {
         for (int r = 0; r < 4; ++r) w[r] = _mm512_loadu_si512(block + r * kI8BlockK + c);
         for (int t = 0; t < 4; ++t) {
           const __m512i x = _mm512_loadu_si512(q[t] + b * kI8BlockK + c);
-          for (int r = 0; r < 4; ++r) acc[t][r] = _mm512_dpbusd_epi32(acc[t][r], w[r], x);
+          for (int r = 0; r < 4; ++r) acc[t][r] = Dpbusd(acc[t][r], w[r], x);
         }
       }
     }

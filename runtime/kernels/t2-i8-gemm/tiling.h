@@ -14,6 +14,17 @@
 //   bytes q[i][128·b + 16·s ..] sit at panel + ((8·b + s)·Tp + i)·16, Tp = T rounded up to 4 (rows T..Tp-1 are
 //   zero). One base pointer with immediate offsets replaces T row pointers, and the loads stream sequentially.
 //
+//   A tile that also declares `static constexpr bool kDecodedCodes = true` and `static void DecodeGroup(const
+//   uint8_t* w, size_t kb, uint8_t* codes)` gets, when the rectangle has more than one row tile, its weights decoded
+//   once per N block instead of once per (row tile, group): the codes w+1 (one byte each) of a row group sit at
+//   codes + ((8·b + s)·4 + r)·16 for block b, 16-column chunk s and group row r (T2DecodedGroupBytes per group), and
+//   the driver passes them in T2GemmTile::codes (null when the tile must decode the packed bytes itself). Decoding in
+//   the inner loop costs a shift and an AND per 16 codes on the same vector ports as the multiply-accumulates; with
+//   8 row tiles (M = 128) it is paid 8 times per weight. On this path K is also cut into slices of
+//   kT2GemmKSliceBlocks blocks, so a 16-row panel slice (16 KiB) stays in L1 while every group of the N block reads
+//   it (a whole 16 × 3072 panel is 48 KiB and streamed from L2 once per group); the tile then keeps its running sums
+//   in T2GemmTile::partial between slices (slice_first / slice_last) and stores outputs after the last.
+//
 //   The integer sums are exact and the epilogue is elementwise, so which tile computes an element never changes it.
 //   T2StoreScalar is the reference store (T2Output per element), used by the scalar tile.
 //
@@ -47,13 +58,16 @@ struct T2GemmTile {
   size_t k_blocks;
   const int8_t* q;  ///< first activation row, T2PaddedK(k) bytes per row, rows q_stride apart
   size_t q_stride;
-  const int8_t* panel;       ///< the packed activation panel (kPanel tiles only; 64-byte aligned), else null
-  const int32_t* q_sum;      ///< Σq of the tile's rows
-  const float* q_dequant;    ///< d of the tile's rows (null when y is null)
-  float alpha[kT2RowGroup];  ///< α of the group's rows (0 for rows past n)
-  float bias[kT2RowGroup];   ///< bias of the group's rows (+0.0f when none)
-  int row_lo, row_hi;        ///< group rows to store: [row_lo, row_hi) ⊆ [0, 4)
-  float* y;                  ///< output of (first row, group row 0), or null
+  const int8_t* panel;           ///< the packed activation panel (kPanel tiles only; 64-byte aligned), else null
+  const uint8_t* codes;          ///< the group's decoded codes from this K slice on (kDecodedCodes path), else null
+  int32_t* partial;              ///< decoded path: the group's running sums between K slices (64-byte aligned)
+  bool slice_first, slice_last;  ///< the K slice is the first / last (both on the packed path)
+  const int32_t* q_sum;          ///< Σq of the tile's rows
+  const float* q_dequant;        ///< d of the tile's rows (null when y is null)
+  float alpha[kT2RowGroup];      ///< α of the group's rows (0 for rows past n)
+  float bias[kT2RowGroup];       ///< bias of the group's rows (+0.0f when none)
+  int row_lo, row_hi;            ///< group rows to store: [row_lo, row_hi) ⊆ [0, 4)
+  float* y;                      ///< output of (first row, group row 0), or null
   size_t y_stride;
   int32_t* y_int;  ///< likewise for the int32 output, or null
   size_t y_int_stride;
@@ -62,6 +76,17 @@ struct T2GemmTile {
 /// Packed weight bytes per N block: below every supported core's L2 (512 KiB to 2 MiB) with room for the
 /// activation tile and the outputs.
 inline constexpr size_t kT2GemmL2BlockBytes = 256 * 1024;
+
+/// K blocks per slice on the decoded path: a 16-row panel slice of 16 KiB.
+inline constexpr size_t kT2GemmKSliceBlocks = 8;
+
+/// int32 running sums a tile keeps per group between K slices (16 zmm).
+inline constexpr size_t kT2PartialInts = 256;
+
+/// Bytes of one row group's decoded codes: kb blocks × 8 chunks × 4 rows × 16 codes.
+constexpr size_t T2DecodedGroupBytes(size_t kb) {
+  return kb * kT2BlockK * kT2RowGroup;
+}
 
 /// Stores token `tok`'s four sums Σ c·q of the tile (before the Σq correction) with the reference epilogue.
 static inline void T2StoreScalar(const T2GemmTile& t, int tok, const int32_t sums[kT2RowGroup]) {
@@ -81,6 +106,11 @@ struct T2GemmTileTable {
   }
   static constexpr std::array<Fn, kT> kTable = Make(std::make_index_sequence<kT>{});  // [T - 1] runs T rows
 };
+
+template <typename Tile, typename = void>
+struct T2TileDecodes : std::false_type {};
+template <typename Tile>
+struct T2TileDecodes<Tile, std::void_t<decltype(Tile::kDecodedCodes)>> : std::bool_constant<Tile::kDecodedCodes> {};
 
 template <typename Tile, typename = void>
 struct T2TileUsesPanel : std::false_type {};
@@ -111,7 +141,10 @@ void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_
   const auto& table = T2GemmTileTable<Tile, kT>::kTable;
   const size_t kb = T2KBlocks(a.k);
   const size_t group_bytes = kb * kT2BlockBytes;
-  const size_t groups_per_block = std::max<size_t>(1, kT2GemmL2BlockBytes / std::max<size_t>(1, group_bytes));
+  // Decoding pays off only when the codes are reused by more than one row tile.
+  const bool decode = T2TileDecodes<Tile<kT>>::value && m_end - m_begin > static_cast<size_t>(kT);
+  const size_t block_group_bytes = decode ? T2DecodedGroupBytes(kb) : group_bytes;  // what the N block keeps in L2
+  const size_t groups_per_block = std::max<size_t>(1, kT2GemmL2BlockBytes / std::max<size_t>(1, block_group_bytes));
   const size_t g_begin = n_begin / kT2RowGroup, g_end = (n_end + kT2RowGroup - 1) / kT2RowGroup;
   T2GemmTile t;
   t.k_blocks = kb;
@@ -129,27 +162,67 @@ void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_
     panel = panel_storage.data() + ((64 - raw % 64) % 64);
   }
   t.panel = panel;
+  thread_local std::vector<uint8_t> codes_storage;
+  thread_local std::vector<int32_t> partial_storage;
+  uint8_t* codes = nullptr;
+  int32_t* partial = nullptr;
+  const size_t slice_blocks = decode ? std::min(kb, kT2GemmKSliceBlocks) : kb;
+  if (decode) {
+    const size_t groups = std::min(groups_per_block, g_end - g_begin);
+    const size_t bytes = groups * T2DecodedGroupBytes(kb) + 64;
+    if (codes_storage.size() < bytes) codes_storage.resize(bytes);
+    const uintptr_t raw = reinterpret_cast<uintptr_t>(codes_storage.data());
+    codes = codes_storage.data() + ((64 - raw % 64) % 64);
+    if (slice_blocks < kb) {
+      const size_t ints = groups * kT2PartialInts + 16;
+      if (partial_storage.size() < ints) partial_storage.resize(ints);
+      const uintptr_t praw = reinterpret_cast<uintptr_t>(partial_storage.data());
+      partial = partial_storage.data() + ((64 - praw % 64) % 64) / sizeof(int32_t);
+    }
+  }
+  t.codes = nullptr;
+  t.partial = nullptr;
   for (size_t gb = g_begin; gb < g_end; gb += groups_per_block) {
     const size_t gb_end = std::min(g_end, gb + groups_per_block);
+    if constexpr (T2TileDecodes<Tile<kT>>::value) {
+      if (decode) {
+        for (size_t g = gb; g < gb_end; ++g) {
+          Tile<kT>::DecodeGroup(a.w + g * group_bytes, kb, codes + (g - gb) * T2DecodedGroupBytes(kb));
+        }
+      }
+    }
     for (size_t i = m_begin; i < m_end; i += kT) {
       const size_t rows = std::min<size_t>(kT, m_end - i);
-      if (kPanel) T2PackPanel<Tile>(a.q + i * a.q_stride, a.q_stride, rows, kb, panel);
       t.q = a.q + i * a.q_stride;
       t.q_sum = a.q_sum + i;
       t.q_dequant = a.y != nullptr ? a.q_dequant + i : nullptr;
-      for (size_t g = gb; g < gb_end; ++g) {
-        const size_t n0 = g * kT2RowGroup;
-        t.w = a.w + g * group_bytes;
-        t.row_lo = static_cast<int>(std::max(n_begin, n0) - n0);
-        t.row_hi = static_cast<int>(std::min(n_end, n0 + kT2RowGroup) - n0);
-        for (size_t r = 0; r < kT2RowGroup; ++r) {
-          const size_t j = n0 + r;
-          t.alpha[r] = a.y == nullptr || j >= a.n ? 0.0f : a.alpha[a.alpha_per_row ? j : 0];
-          t.bias[r] = a.bias == nullptr || j >= a.n ? 0.0f : a.bias[j];
+      // One slice (all of K, even K = 0: the tile then stores the bias) unless decoding.
+      const size_t slices = slice_blocks == 0 ? 1 : (kb + slice_blocks - 1) / slice_blocks;
+      for (size_t slice = 0; slice < slices; ++slice) {
+        const size_t sb = slice * slice_blocks;
+        const size_t nb = std::min(slice_blocks, kb - sb);
+        if (kPanel) T2PackPanel<Tile>(a.q + i * a.q_stride + sb * kT2BlockK, a.q_stride, rows, nb, panel);
+        t.k_blocks = nb;
+        t.slice_first = sb == 0;
+        t.slice_last = slice + 1 == slices;
+        for (size_t g = gb; g < gb_end; ++g) {
+          const size_t n0 = g * kT2RowGroup;
+          t.w = a.w + g * group_bytes;
+          if (decode) {
+            t.codes = codes + (g - gb) * T2DecodedGroupBytes(kb) + sb * kT2BlockK * kT2RowGroup;
+            if (partial != nullptr) t.partial = partial + (g - gb) * kT2PartialInts;
+          }
+          t.row_lo = static_cast<int>(std::max(n_begin, n0) - n0);
+          t.row_hi = static_cast<int>(std::min(n_end, n0 + kT2RowGroup) - n0);
+          for (size_t r = 0; r < kT2RowGroup; ++r) {
+            const size_t j = n0 + r;
+            t.alpha[r] = a.y == nullptr || j >= a.n ? 0.0f : a.alpha[a.alpha_per_row ? j : 0];
+            t.bias[r] = a.bias == nullptr || j >= a.n ? 0.0f : a.bias[j];
+          }
+          t.y = a.y != nullptr ? a.y + i * a.y_stride + n0 : nullptr;
+          t.y_int = a.y_int != nullptr ? a.y_int + i * a.y_int_stride + n0 : nullptr;
+          table[rows - 1](t);
         }
-        t.y = a.y != nullptr ? a.y + i * a.y_stride + n0 : nullptr;
-        t.y_int = a.y_int != nullptr ? a.y_int + i * a.y_int_stride + n0 : nullptr;
-        table[rows - 1](t);
       }
     }
   }
