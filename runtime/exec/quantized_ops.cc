@@ -6,8 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "configs/i4_gemm_config.h"
-#include "configs/i8_gemm_config.h"
+#include "configs/int_gemm_config.h"
 #include "configs/t2_gemm_config.h"
 #include "exec/executor.h"
 #include "exec/operand_checks.h"

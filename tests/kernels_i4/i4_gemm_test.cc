@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "configs/i4_gemm_config.h"
+#include "configs/int_gemm_config.h"
 #include "quant/i4_pack.h"
 #include "tests/kernels_i8/int_gemm_problem.h"
 

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "configs/i8_gemm_config.h"
+#include "configs/int_gemm_config.h"
 #include "quant/i8_pack.h"
 #include "tests/kernels_i8/int_gemm_problem.h"
 

@@ -9,8 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "configs/i4_gemm_config.h"
-#include "configs/i8_gemm_config.h"
+#include "configs/int_gemm_config.h"
 #include "quant/act_quant.h"
 #include "quant/i4_pack.h"
 #include "quant/i8_pack.h"

@@ -1,6 +1,6 @@
 // AVX-512 VNNI int4 × int8 GEMM: 4 activation rows × one row group per tile. A block row's 64 bytes are one zmm:
 // AND gives columns 0..63, shift+AND columns 64..127, both reused for 4 activation rows; vpdpbusd (u8 codes × s8
-// activations). The driver subtracts 8·Σq. Called only after a CPUID check (configs/i4_gemm_config.cc).
+// activations). The driver subtracts 8·Σq. Called only after a CPUID check (configs/int_gemm_config.cc).
 #include "kernels/avx512_common.h"
 
 #include "kernels/i4-i8-gemm/kernels.h"

@@ -7,7 +7,7 @@
 //   the same bits. x86 kernels multiply the unsigned nibbles by signed activations (vpmaddubsw cannot saturate:
 //   15·128·2 < 2^15; vpdpbusd) and subtract 8·Σq; NEON subtracts 8 from the nibbles and uses sdot. Each block row is
 //   unpacked once (one AND, one shift) and reused for the tile's 4 activation rows. Kernels list: kernels.inc;
-//   production choice: configs/i4_gemm_config.h.
+//   production choice: configs/int_gemm_config.h.
 //
 // Usage
 //   qc::I8GemmArgs a;  a.w = i4_packed; ...   // as for the int8 kernels

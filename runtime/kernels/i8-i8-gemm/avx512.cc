@@ -1,7 +1,7 @@
 // AVX-512 VNNI int8 × int8 GEMM: 4 activation rows × one row group per tile. A block row's 128 codes are two zmm
 // loads, reused for the 4 activation rows; vpdpbusd multiplies the unsigned codes (w + 128) by the signed
 // activations without saturation, the driver subtracts 128·Σq (tiling.h). 16 zmm accumulators, reduced at the end
-// of the K loop; bit-exact to I8GemmRef. Called only after a CPUID check (configs/i8_gemm_config.cc).
+// of the K loop; bit-exact to I8GemmRef. Called only after a CPUID check (configs/int_gemm_config.cc).
 #include "kernels/avx512_common.h"
 
 #include "kernels/i8-i8-gemm/kernels.h"

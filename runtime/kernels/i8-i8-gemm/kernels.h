@@ -15,7 +15,7 @@
 //   T2 kernel signature, so the executor splits N across threads the same way; any split gives the same bits.
 //
 //   The list of kernels is kernels.inc. I8GemmRef is the oracle (one int32 sum per output from I8PackedWeight).
-//   configs/i8_gemm_config.h picks the production kernel.
+//   configs/int_gemm_config.h picks the production kernel.
 //
 // Usage
 //   qc::I8GemmArgs a;                    // same fields as T2GemmArgs
