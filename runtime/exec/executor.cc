@@ -1,11 +1,13 @@
 #include "exec/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "configs/gemm_config.h"
 #include "exec/operand_checks.h"
 #include "exec/parallel_ops.h"
+#include "format/qm_types.h"
 #include "ops/attention.h"
 #include "ops/elementwise.h"
 #include "ops/embedding.h"
@@ -25,7 +27,9 @@ int64_t Product(const std::vector<int64_t>& dims, size_t begin, size_t end) {
   return n;
 }
 
-Status ShapeError(const PlannedOp& op, const std::string& what) { return InvalidArgument(op.description + ": " + what); }
+Status ShapeError(const PlannedOp& op, const std::string& what) {
+  return InvalidArgument(op.description + ": " + what);
+}
 
 // Numpy broadcasting of two shapes; error when a pair of dims is neither equal nor 1.
 Expected<std::vector<int64_t>> Broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
@@ -83,7 +87,9 @@ void BroadcastApply(const T* a, const std::vector<int64_t>& sa, const T* b, cons
 
 }  // namespace
 
-int64_t RtTensor::count() const { return Product(dims, 0, dims.size()); }
+int64_t RtTensor::count() const {
+  return Product(dims, 0, dims.size());
+}
 
 const RtTensor& Executor::In(const PlannedOp& op, size_t k) const {
   return values_[static_cast<uint32_t>(op.inputs[k])];
@@ -125,7 +131,9 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
       if (plan_.last_use[v] == i && !plan_.is_constant[v]) values_[v] = RtTensor{};
     }
   };
+  using Clock = std::chrono::steady_clock;
   for (uint32_t i = 0; i < plan_.ops.size(); ++i) {
+    const Clock::time_point start = profile_.enabled() ? Clock::now() : Clock::time_point{};
     if (AddFeedsLayerNorm(i)) {  // residual + LayerNorm: the Add's operands stay alive until the pair has run
       defer_add_ = true;
       Status st = RunOp(plan_.ops[i]);
@@ -133,12 +141,18 @@ Status Executor::Run(std::vector<RtTensor> inputs, std::vector<RtTensor>* output
       if (st.ok()) st = RunOp(plan_.ops[i + 1]);
       pending_add_ = PendingAdd{};
       QC_RETURN_IF_ERROR(st);
+      if (profile_.enabled()) {
+        profile_.Add("Add+LayerNorm", std::chrono::duration<double>(Clock::now() - start).count());
+      }
       release_inputs(i);
       release_inputs(i + 1);
       ++i;
       continue;
     }
     QC_RETURN_IF_ERROR(RunOp(plan_.ops[i]));
+    if (profile_.enabled()) {
+      profile_.Add(qm::OpTypeName(plan_.ops[i].type), std::chrono::duration<double>(Clock::now() - start).count());
+    }
     release_inputs(i);
   }
   outputs->clear();
@@ -219,10 +233,10 @@ Status Executor::RunOp(const PlannedOp& op) {
       if (x.dims[2] != table.dims[1]) return ShapeError(op, "width of x and of the position table differ");
       out.dims = x.dims;
       out.f.resize(static_cast<size_t>(out.count()));
-      QC_RETURN_IF_ERROR(AddPositionEmbedding(x.fdata(), static_cast<size_t>(x.dims[0]),
-                                              static_cast<size_t>(x.dims[1]), static_cast<size_t>(x.dims[2]),
-                                              table.fdata(), static_cast<size_t>(table.dims[0]),
-                                              static_cast<size_t>(op.attrs.offset), out.f.data())
+      QC_RETURN_IF_ERROR(AddPositionEmbedding(x.fdata(), static_cast<size_t>(x.dims[0]), static_cast<size_t>(x.dims[1]),
+                                              static_cast<size_t>(x.dims[2]), table.fdata(),
+                                              static_cast<size_t>(table.dims[0]), static_cast<size_t>(op.attrs.offset),
+                                              out.f.data())
                              .WithContext(op.description));
       break;
     }
@@ -244,11 +258,14 @@ Status Executor::RunOp(const PlannedOp& op) {
         } else if (op.type == OpType::Add && a.dims == b.dims) {
           ParallelAdd(pool_, a.fdata(), b.fdata(), n, out.f.data());
         } else if (op.type == OpType::Add) {
-          BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(), [](float x, float y) { return x + y; });
+          BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(),
+                         [](float x, float y) { return x + y; });
         } else if (op.type == OpType::Sub) {
-          BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(), [](float x, float y) { return x - y; });
+          BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(),
+                         [](float x, float y) { return x - y; });
         } else {
-          BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(), [](float x, float y) { return x * y; });
+          BroadcastApply(a.fdata(), a.dims, b.fdata(), b.dims, out.dims, out.f.data(),
+                         [](float x, float y) { return x * y; });
         }
       } else {
         out.type = ValueType::kI64;
@@ -347,9 +364,9 @@ Status Executor::RunOp(const PlannedOp& op) {
       FillAttentionParams(op, q.dims, &p);
       out.dims = q.dims;
       out.f.resize(static_cast<size_t>(q.count()));
-      QC_RETURN_IF_ERROR(ParallelAttention(pool_, p, q.fdata(), In(op, 1).fdata(), In(op, 2).fdata(), mask_of(3),
-                                           out.f.data())
-                             .WithContext(op.description));
+      QC_RETURN_IF_ERROR(
+          ParallelAttention(pool_, p, q.fdata(), In(op, 1).fdata(), In(op, 2).fdata(), mask_of(3), out.f.data())
+              .WithContext(op.description));
       break;
     }
     case OpType::SelectToken: {
@@ -359,8 +376,7 @@ Status Executor::RunOp(const PlannedOp& op) {
       out.dims = {x.dims[0], x.dims[2]};
       out.f.resize(static_cast<size_t>(out.count()));
       QC_RETURN_IF_ERROR(SelectToken(x.fdata(), static_cast<size_t>(x.dims[0]), static_cast<size_t>(x.dims[1]),
-                                     static_cast<size_t>(x.dims[2]), static_cast<size_t>(op.attrs.index),
-                                     out.f.data())
+                                     static_cast<size_t>(x.dims[2]), static_cast<size_t>(op.attrs.index), out.f.data())
                              .WithContext(op.description));
       break;
     }
@@ -411,9 +427,9 @@ Status Executor::RunOp(const PlannedOp& op) {
       out.dims = {img.dims[0], static_cast<int64_t>(s.num_patches()), w.dims[0]};
       out.f.resize(static_cast<size_t>(out.count()));
       std::vector<float> scratch(PatchEmbedScratchFloats(s));
-      QC_RETURN_IF_ERROR(PatchEmbed(s, img.fdata(), w.fdata(), Has(op, 2) ? In(op, 2).fdata() : nullptr,
-                                    out.f.data(), scratch.data())
-                             .WithContext(op.description));
+      QC_RETURN_IF_ERROR(
+          PatchEmbed(s, img.fdata(), w.fdata(), Has(op, 2) ? In(op, 2).fdata() : nullptr, out.f.data(), scratch.data())
+              .WithContext(op.description));
       break;
     }
     case OpType::PrependToken: {
@@ -432,20 +448,21 @@ Status Executor::RunOp(const PlannedOp& op) {
       const ConstantRef& weight = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
       // Values are written once per run, so (run, value id) names these activations until the run ends.
       quant_scratch_.next_source = (run_number_ << 32) | (static_cast<uint64_t>(op.inputs[0]) + 1);
-      QC_RETURN_IF_ERROR(RunQLinear(op, In(op, 0), weight, In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr,
-                                    quant_scratch_, &out));
+      QC_RETURN_IF_ERROR(
+          RunQLinear(op, In(op, 0), weight, In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr, quant_scratch_, &out));
       break;
     }
     case OpType::QAttention:
-      QC_RETURN_IF_ERROR(RunQAttention(op, In(op, 0), In(op, 1), In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr,
-                                       quant_scratch_, &out));
+      QC_RETURN_IF_ERROR(
+          RunQAttention(op, In(op, 0), In(op, 1), In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr, quant_scratch_, &out));
       break;
     case OpType::QEmbedding: {
       const ConstantRef& table = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
       QC_RETURN_IF_ERROR(RunQEmbedding(op, In(op, 0), table, In(op, 2), &out));
       break;
     }
-    default: return Unsupported(op.description + ": not executed by this runtime");
+    default:
+      return Unsupported(op.description + ": not executed by this runtime");
   }
   values_[static_cast<uint32_t>(op.outputs[0])] = std::move(out);
   return Status::Ok();

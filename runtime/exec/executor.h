@@ -20,6 +20,7 @@
 
 #include "core/large_blocks.h"
 #include "core/thread_pool.h"
+#include "exec/op_profile.h"
 #include "exec/plan.h"
 #include "exec/quantized_ops.h"
 #include "qcompress/status.h"
@@ -108,6 +109,7 @@ class Executor {
   std::vector<RtTensor> values_;
   QuantScratch quant_scratch_;  ///< int8 activations etc. of the quantized ops, reused across runs
   uint64_t run_number_ = 0;     ///< counts Run calls: names this run's values in quant_scratch_
+  OpProfile profile_;           ///< QC_PROFILE: time per op type
 };
 
 }  // namespace qc::exec

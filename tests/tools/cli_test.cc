@@ -52,6 +52,18 @@ TEST_CASE("QC_ISA caps dispatch; a misspelt value is reported, not silently igno
   CHECK(typo.output.find("QC_ISA=avx3 is not one of") != std::string::npos);
 }
 
+TEST_CASE("QC_PROFILE=1 prints the time per op type; without it nothing is printed") {
+  const std::string bench = kQcrun + " bench " + Quote(GoodQm().string()) + " --seq 8 --iters 2 --warmup 1";
+  const Result profiled = Run("QC_PROFILE=1 " + bench);
+  CHECK(profiled.exit_code == 0);
+  CHECK(profiled.output.find("qcompress runtime profile") != std::string::npos);
+  CHECK(profiled.output.find("Attention") != std::string::npos);
+  CHECK(profiled.output.find("total") != std::string::npos);
+  const Result plain = Run("QC_PROFILE=0 " + bench);
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.output.find("qcompress runtime profile") == std::string::npos);
+}
+
 TEST_CASE("A missing model is a bad-input error naming the file") {
   const Result r = Run(kQcompress + " /nonexistent/model.onnx -o " + Quote((TempDir() / "x.qm").string()));
   CHECK(r.exit_code == 1);
