@@ -104,8 +104,8 @@ def main():
                     steps = c[-1][0]
             if not scores:
                 continue
-            finals[mode] = statistics.mean(scores)
             mean = statistics.mean(scores)
+            finals[mode] = mean
             lines.append(f"| {mode} | {len(scores)} | {mean:.4f} | {min(scores):.4f}..{max(scores):.4f} | "
                          f"{statistics.mean(bests) if bests else float('nan'):.4f} | {teacher['student'] - mean:+.4f} | {steps} | "
                          f"{', '.join(agree)} |")

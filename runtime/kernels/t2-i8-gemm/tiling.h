@@ -55,8 +55,8 @@ namespace qc {
 /// One register tile: one packed row group × T activation rows. Pointers are at the tile's first activation row.
 struct T2GemmTile {
   const uint8_t* w;  ///< the row group's first T2Block; k_blocks blocks follow
-  size_t k_blocks;
-  const int8_t* q;  ///< first activation row, T2PaddedK(k) bytes per row, rows q_stride apart
+  size_t k_blocks;   ///< blocks of this K slice (all of K except on the decoded path)
+  const int8_t* q;   ///< first activation row, T2PaddedK(k) bytes per row, rows q_stride apart
   size_t q_stride;
   const int8_t* panel;           ///< the packed activation panel (kPanel tiles only; 64-byte aligned), else null
   const uint8_t* codes;          ///< the group's decoded codes from this K slice on (kDecodedCodes path), else null
@@ -122,6 +122,15 @@ constexpr size_t T2PanelRows(size_t rows) {
   return (rows + 3) / 4 * 4;
 }
 
+/// `count` elements of `storage` from a 64-byte boundary, growing it (never shrinking) as needed.
+template <typename T>
+static inline T* T2AlignedScratch(std::vector<T>& storage, size_t count) {
+  constexpr size_t kSpare = 64 / sizeof(T);
+  if (storage.size() < count + kSpare) storage.resize(count + kSpare);
+  const uintptr_t raw = reinterpret_cast<uintptr_t>(storage.data());
+  return storage.data() + (64 - raw % 64) % 64 / sizeof(T);
+}
+
 /// Packs `rows` activation rows (kb blocks each) into the panel layout described above, zero rows up to Tp.
 template <template <int> class Tile>
 static inline void T2PackPanel(const int8_t* q, size_t q_stride, size_t rows, size_t kb, int8_t* panel) {
@@ -147,38 +156,23 @@ void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_
   const size_t groups_per_block = std::max<size_t>(1, kT2GemmL2BlockBytes / std::max<size_t>(1, block_group_bytes));
   const size_t g_begin = n_begin / kT2RowGroup, g_end = (n_end + kT2RowGroup - 1) / kT2RowGroup;
   T2GemmTile t;
-  t.k_blocks = kb;
   t.q_stride = a.q_stride;
   t.y_stride = a.y_stride;
   t.y_int_stride = a.y_int_stride;
   constexpr bool kPanel = T2TileUsesPanel<Tile<kT>>::value;
-  // Per thread, grown on demand and reused across calls; 64 spare bytes to align the start to a cache line.
+  // Per thread, grown on demand and reused across calls.
   thread_local std::vector<int8_t> panel_storage;
-  int8_t* panel = nullptr;
-  if (kPanel) {
-    const size_t bytes = T2PanelRows(kT) * kb * kT2BlockK + 64;
-    if (panel_storage.size() < bytes) panel_storage.resize(bytes);
-    const uintptr_t raw = reinterpret_cast<uintptr_t>(panel_storage.data());
-    panel = panel_storage.data() + ((64 - raw % 64) % 64);
-  }
-  t.panel = panel;
   thread_local std::vector<uint8_t> codes_storage;
   thread_local std::vector<int32_t> partial_storage;
+  int8_t* panel = kPanel ? T2AlignedScratch(panel_storage, T2PanelRows(kT) * kb * kT2BlockK) : nullptr;
+  t.panel = panel;
   uint8_t* codes = nullptr;
   int32_t* partial = nullptr;
   const size_t slice_blocks = decode ? std::min(kb, kT2GemmKSliceBlocks) : kb;
   if (decode) {
     const size_t groups = std::min(groups_per_block, g_end - g_begin);
-    const size_t bytes = groups * T2DecodedGroupBytes(kb) + 64;
-    if (codes_storage.size() < bytes) codes_storage.resize(bytes);
-    const uintptr_t raw = reinterpret_cast<uintptr_t>(codes_storage.data());
-    codes = codes_storage.data() + ((64 - raw % 64) % 64);
-    if (slice_blocks < kb) {
-      const size_t ints = groups * kT2PartialInts + 16;
-      if (partial_storage.size() < ints) partial_storage.resize(ints);
-      const uintptr_t praw = reinterpret_cast<uintptr_t>(partial_storage.data());
-      partial = partial_storage.data() + ((64 - praw % 64) % 64) / sizeof(int32_t);
-    }
+    codes = T2AlignedScratch(codes_storage, groups * T2DecodedGroupBytes(kb));
+    if (slice_blocks < kb) partial = T2AlignedScratch(partial_storage, groups * kT2PartialInts);
   }
   t.codes = nullptr;
   t.partial = nullptr;
