@@ -1,6 +1,6 @@
-// QAttention vs the float Attention op, one thread, BERT-base shapes (H = 768, 12 heads of 64; S = 128 and 16,
-// batch 1), plus the integer products alone on every attention kernel the CPU can run. Not a test: timings are
-// printed, never asserted. Run by hand on an idle machine:
+// QAttention vs the float Attention op, one thread (and QAttention on two), BERT-base shapes (H = 768, 12 heads of 64;
+// S = 128 and 16, batch 1), plus the integer products alone on every attention kernel the CPU can run. Not a test:
+// timings are printed, never asserted. Run by hand on an idle machine:
 //   build/tests/kernels_attention/qattention_bench [iterations [seq]]   (QC_ISA=avx2 etc. caps the op's kernel)
 #include <algorithm>
 #include <chrono>
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "configs/attention_config.h"
+#include "core/thread_pool.h"
+#include "exec/parallel_ops.h"
 #include "kernels/i8-i8-attention/kernels.h"
 #include "ops/attention.h"
 #include "ops/qattention.h"
@@ -71,6 +73,19 @@ void BenchShape(size_t seq, int iterations) {
   });
   std::printf("S=%4zu H=768 heads=12  float Attention %9.1f us   QAttention (%s) %9.1f us   ratio %.2f\n", seq, t_float,
               qc::GetI8AttnGemmKernel().name, t_q, t_q / t_float);
+
+  // The op as a 2-thread session runs it (exec/parallel_ops.h split), on its own: inside a model the inputs come
+  // from the ops before it, in the other core's cache for part of them.
+  auto pool = qc::ThreadPool::Create(2);
+  if (!pool.ok()) std::abort();
+  std::vector<unsigned char> pscratch;
+  const double t_q2 = MedianMicros(iterations, [&] {
+    if (!qc::exec::ParallelQAttention(pool->get(), qp, qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden, m,
+                                      out.data(), &pscratch)
+             .ok())
+      std::abort();
+  });
+  std::printf("          QAttention on 2 threads (ParallelQAttention) %9.1f us   speed-up %.2f\n", t_q2, t_q / t_q2);
 
   // The two integer products of all 12 heads alone: S_int (S × S × 64) and O_int (S × 64 × S).
   const size_t kpd = qc::I8AttnPaddedK(dh), kps = qc::I8AttnPaddedK(seq);
