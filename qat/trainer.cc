@@ -147,6 +147,12 @@ class Run {
     result_.last_score = state_.curve.empty() ? 0.0 : state_.curve.back().score;
     result_.steps_done = state_.step;
     if (state_.step == o_.steps) {
+      result_.exported_step = state_.step;
+      if (o_.keep_best && state_.best_step != state_.step) {
+        TrainerState best_state;  // only the weights matter; the run's own state stays
+        QC_RETURN_IF_ERROR(LoadCheckpoint(o_.checkpoint_dir + "/best.pt", *student_, nullptr, &best_state));
+        result_.exported_step = best_state.step;
+      }
       if (!data_.eval.empty()) {
         QC_ASSIGN_OR_RETURN(result_.eval_logits,
                             EvaluateLogits(*student_, data_.eval, o_.eval_batch_size, data_.pad_id, data_.pad_type_id,
@@ -162,6 +168,9 @@ class Run {
   Status Check() const {
     if (o_.steps <= 0 || o_.batch_size <= 0) return InvalidArgument("trainer: steps and batch_size must be > 0");
     if (data_.train.empty()) return InvalidArgument("trainer: no training examples");
+    if (o_.keep_best && (data_.eval.empty() || o_.checkpoint_dir.empty())) {
+      return InvalidArgument("trainer: keep_best needs eval data and a checkpoint_dir");
+    }
     if (o_.mode == DistillMode::kNone && data_.kind == TaskKind::kClassification) {
       for (const EncodedExample& e : data_.train) {
         if (e.label < 0) return InvalidArgument("trainer: float fine-tuning needs labels");

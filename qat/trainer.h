@@ -85,6 +85,9 @@ struct TrainerOptions {
   std::string logits_output;   ///< graph output compared by the losses ("" = the first)
   std::string checkpoint_dir;  ///< "" = no checkpoints
   bool resume = false;         ///< continue from checkpoint_dir/last.pt when it exists
+  /// Write back the evaluated state with the best metric (checkpoint_dir/best.pt; ties keep the earlier one)
+  /// instead of the last. Needs eval data and checkpoint_dir.
+  bool keep_best = false;
   int64_t stop_after = -1;     ///< >= 0: return after this many steps (interruption; tests resume), no write-back
   /// Polled before every step: true stops the run there (as stop_after does), after saving last.pt when
   /// checkpoint_dir is set. For Ctrl-C: the caller's signal handler sets a flag this reads.
@@ -105,9 +108,10 @@ struct TrainResult {
   double best_score = 0.0;
   int64_t best_step = -1;
   double last_score = 0.0;
+  int64_t exported_step = 0;  ///< the step whose state was written back (best_step with keep_best)
   int64_t steps_done = 0;
   double seconds_per_step = 0.0;  ///< wall time of the optimizer steps of this process
-  LogitRows eval_logits;          ///< the final student's outputs on data.eval (a finished run with eval data)
+  LogitRows eval_logits;          ///< the exported student's outputs on data.eval (a finished run with eval data)
   bool stopped = false;           ///< should_stop ended the run early (no write-back)
 };
 

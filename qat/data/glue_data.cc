@@ -10,18 +10,6 @@
 namespace qc::qat {
 namespace {
 
-std::vector<std::string> SplitTabs(const std::string& line) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t tab = line.find('\t', start);
-    out.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) break;
-    start = tab + 1;
-  }
-  return out;
-}
-
 Expected<std::vector<std::string>> ReadLines(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(path + ": cannot open");
@@ -41,25 +29,6 @@ int Find(const std::vector<std::string>& header, std::initializer_list<const cha
     }
   }
   return -1;
-}
-
-Expected<TsvLayout> DetectLayout(const std::string& path, const std::vector<std::string>& first) {
-  TsvLayout l;
-  l.text_a = Find(first, {"sentence", "sentence1", "question", "question1", "#1 String"});
-  if (l.text_a >= 0) {
-    l.header = true;
-    l.text_b = Find(first, {"sentence2", "question2", "#2 String"});
-    // QNLI: question + sentence.
-    if (first[static_cast<size_t>(l.text_a)] == "question") {
-      l.text_b = Find(first, {"sentence"});
-    }
-    l.label = Find(first, {"gold_label", "label", "Quality", "is_duplicate", "score"});
-    return l;
-  }
-  // CoLA: no header; source, label, original label, sentence.
-  if (first.size() == 4 && (first[1] == "0" || first[1] == "1")) return TsvLayout{3, -1, 1, false};
-  return InvalidArgument(path + ":1: cannot detect the column layout (no known header such as 'sentence', "
-                         "'sentence1', 'label', and not CoLA's 4 columns); pass TsvLayout");
 }
 
 int StandardLabel(const std::string& s) {
@@ -95,6 +64,40 @@ Expected<double> ParseLabel(const std::string& text, const DatasetOptions& optio
 
 }  // namespace
 
+std::vector<std::string> SplitTsvLine(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', start);
+    out.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) break;
+    start = tab + 1;
+  }
+  return out;
+}
+
+Expected<TsvLayout> DetectTsvLayout(const std::string& path, const std::vector<std::string>& first) {
+  TsvLayout l;
+  const int question = Find(first, {"question"});
+  const int sentence = Find(first, {"sentence"});
+  if (question >= 0 && sentence >= 0) {  // QNLI: does the sentence answer the question?
+    l.text_a = question;
+    l.text_b = sentence;
+  } else {
+    l.text_a = Find(first, {"sentence", "sentence1", "question", "question1", "#1 String", "premise", "text"});
+    l.text_b = Find(first, {"sentence2", "question2", "#2 String", "hypothesis"});
+  }
+  if (l.text_a >= 0) {
+    l.header = true;
+    l.label = Find(first, {"gold_label", "label", "Quality", "is_duplicate", "score"});
+    return l;
+  }
+  // CoLA: no header; source, label, original label, sentence.
+  if (first.size() == 4 && (first[1] == "0" || first[1] == "1")) return TsvLayout{3, -1, 1, false};
+  return InvalidArgument(path + ":1: cannot detect the column layout (no known header such as 'sentence', "
+                         "'sentence1', 'label', and not CoLA's 4 columns); give the columns");
+}
+
 Expected<Dataset> ReadGlueTsv(const std::string& path, const DatasetOptions& options) {
   QC_ASSIGN_OR_RETURN(std::vector<std::string> lines, ReadLines(path));
   if (lines.empty()) return InvalidArgument(path + ": empty file");
@@ -102,7 +105,7 @@ Expected<Dataset> ReadGlueTsv(const std::string& path, const DatasetOptions& opt
   if (options.layout) {
     layout = *options.layout;
   } else {
-    QC_ASSIGN_OR_RETURN(layout, DetectLayout(path, SplitTabs(lines[0])));
+    QC_ASSIGN_OR_RETURN(layout, DetectTsvLayout(path, SplitTsvLine(lines[0])));
   }
   if (layout.text_a < 0) return InvalidArgument(path + ": the layout has no text column");
   Dataset d;
@@ -112,7 +115,7 @@ Expected<Dataset> ReadGlueTsv(const std::string& path, const DatasetOptions& opt
   for (size_t i = layout.header ? 1 : 0; i < lines.size(); ++i) {
     if (lines[i].empty()) continue;
     const std::string where = path + ":" + std::to_string(i + 1);
-    const std::vector<std::string> f = SplitTabs(lines[i]);
+    const std::vector<std::string> f = SplitTsvLine(lines[i]);
     if (static_cast<int>(f.size()) <= needed) {
       return InvalidArgument(where + ": " + std::to_string(f.size()) + " columns, the layout reads column " +
                              std::to_string(needed));

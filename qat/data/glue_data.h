@@ -4,7 +4,8 @@
 // Overview
 //   ReadGlueTsv reads single-sentence or pair tasks, classification or regression. The column layout comes from
 //   TsvLayout when given, else from the header (sentence / sentence1 / sentence2 / question / question1 / question2 /
-//   #1 String / #2 String for text; label / gold_label / Quality / is_duplicate / score for the target), else from
+//   #1 String / #2 String / premise / hypothesis / text for text; label / gold_label / Quality / is_duplicate /
+//   score for the target), else from
 //   CoLA's header-less 4-column shape; anything else is an error naming the file and line. String labels map through
 //   label_names, or the standard GLUE sets (entailment/not_entailment; contradiction/entailment/neutral).
 //   ReadTextLines gives unlabeled examples (one per non-empty line) for distillation without labels.
@@ -64,6 +65,13 @@ struct Dataset {
 };
 
 Expected<Dataset> ReadGlueTsv(const std::string& path, const DatasetOptions& options);
+
+/// The cells of one tab-separated line (no quoting: GLUE's files have none).
+std::vector<std::string> SplitTsvLine(const std::string& line);
+/// The layout ReadGlueTsv detects from a file's first line: a known header (pairs included: QNLI's question +
+/// sentence, MNLI/SNLI's premise + hypothesis), else CoLA's header-less 4 columns; otherwise an error naming
+/// `path`. Streaming readers (qcompress --calib) call it on the first line themselves.
+Expected<TsvLayout> DetectTsvLayout(const std::string& path, const std::vector<std::string>& first_line_cells);
 Expected<Dataset> ReadTextLines(const std::string& path, size_t max_examples = 0);
 
 /// The tokenizer described by the graph's "tokenizer.*" metadata (an error naming the missing key).

@@ -62,6 +62,19 @@ TEST_CASE("TSV layouts: SST-2 header, RTE string labels, CoLA without header, ST
   REQUIRE(sts.ok());
   CHECK(sts->examples[0].label == doctest::Approx(3.8));
   CHECK(sts->num_labels == 1);
+  // QNLI: the question is text a and the sentence text b, whatever the column order.
+  auto qnli = qc::qat::ReadGlueTsv(
+      WriteTemp("qnli.tsv", "index\tquestion\tsentence\tlabel\n0\tWho?\tHe did.\tentailment\n"), {});
+  REQUIRE(qnli.ok());
+  CHECK(qnli->pairs);
+  CHECK(qnli->examples[0].text_a == "Who?");
+  CHECK(qnli->examples[0].text_b == "He did.");
+  auto nli = qc::qat::DetectTsvLayout("snli.tsv", qc::qat::SplitTsvLine("premise\thypothesis\tlabel"));
+  REQUIRE(nli.ok());
+  CHECK(nli->text_a == 0);
+  CHECK(nli->text_b == 1);
+  CHECK(nli->label == 2);
+  CHECK(qc::qat::SplitTsvLine("a\t\tb\t") == std::vector<std::string>{"a", "", "b", ""});
   const std::string odd = WriteTemp("odd.tsv", "a\tb\tc\n");
   auto bad = qc::qat::ReadGlueTsv(odd, {});
   REQUIRE_FALSE(bad.ok());

@@ -190,6 +190,49 @@ TEST_CASE("whole runs are deterministic at any thread count and resume exactly (
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("keep_best writes back the best evaluated state, not the last") {
+  if (!std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) {
+    MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
+    return;
+  }
+  const qc::qat::TrainData& data = Sst2();
+  const qc::ir::Graph start = TinyClassifier();
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kNone;
+  o.steps = 40;
+  o.batch_size = 16;
+  o.optimizer.lr = 2e-3;
+  o.eval_every = 4;
+  o.threads = 1;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_keep_best_test";
+  std::filesystem::remove_all(dir);
+  o.checkpoint_dir = dir.string();
+  qc::ir::Graph last_graph = start, best_graph = start;
+  auto last = qc::qat::Train(last_graph, data, o);
+  REQUIRE_MESSAGE(last.ok(), last.status().ToString());
+  o.keep_best = true;
+  auto best = qc::qat::Train(best_graph, data, o);
+  REQUIRE_MESSAGE(best.ok(), best.status().ToString());
+  std::vector<double> targets;
+  for (const qc::qat::EncodedExample& e : data.eval) targets.push_back(e.label);
+  MESSAGE("scores by step: best " << best->best_score << " at " << best->best_step << ", last " << best->last_score);
+  REQUIRE(best->best_step != o.steps);  // the case this test is about
+  REQUIRE(best->best_score > best->last_score);
+  CHECK(last->exported_step == o.steps);
+  CHECK(qc::qat::MetricOfLogits(o.metric, last->eval_logits, targets) == last->last_score);
+  CHECK(best->exported_step == best->best_step);
+  CHECK(qc::qat::MetricOfLogits(o.metric, best->eval_logits, targets) == best->best_score);
+  CHECK(best->step_losses == last->step_losses);  // the same run; only what is written back differs
+  CHECK_FALSE(SameConstants(best_graph, last_graph));
+  std::filesystem::remove_all(dir);
+
+  o.checkpoint_dir.clear();  // best.pt is where the best state lives
+  qc::ir::Graph g = start;
+  auto no_dir = qc::qat::Train(g, data, o);
+  REQUIRE_FALSE(no_dir.ok());
+  CHECK(no_dir.status().message().find("keep_best") != std::string::npos);
+}
+
 TEST_CASE("trainer errors are Status values") {
   qc::ir::Graph g = TinyClassifier();
   qc::qat::TrainData empty;

@@ -3,6 +3,7 @@
 // usage errors, and Ctrl-C -> checkpoint -> --resume giving the same file as an uninterrupted run.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -80,6 +81,21 @@ TEST_CASE("--finetune trains a float teacher and reports both scores") {
                              " --steps 8 --ti-steps 2 -o " + Q(Dir() / "from_teacher.qm"));
   REQUIRE_MESSAGE(student.exit_code == 0, student.output);
   CHECK(student.output.find("imported qcompress .qm") != std::string::npos);
+}
+
+TEST_CASE("--keep best exports the best evaluation's state; --optimizer adamw is recorded") {
+  const fs::path out = Dir() / "best.qm";
+  const fs::path json = Dir() / "best.json";
+  const Result r = Qcompress("--finetune" + DataFlags() + " --steps 24 --eval-every 4 --optimizer adamw --keep best -o " +
+                             Q(out) + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const size_t best_at = r.output.find(" at step ");
+  const size_t exported_at = r.output.find("exporting the step-");
+  REQUIRE_MESSAGE((best_at != std::string::npos && exported_at != std::string::npos), r.output);
+  const int best_step = std::atoi(r.output.c_str() + best_at + 9);
+  CHECK(best_step > 0);
+  CHECK(std::atoi(r.output.c_str() + exported_at + 19) == best_step);
+  CHECK(ReadBytes(json).find("seed 42, adamw, best state kept") != std::string::npos);
 }
 
 TEST_CASE("--distill kd, kdqat and ti write a ternary .qm with an embedded report and pass a loose gate") {
@@ -164,6 +180,8 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
       {"--bits 2 --distill kd --text-col 0 --text-col 1 --text-col 2" + data + out, 2},
       {"--bits 2 --distill kd --data " + Q(Dir() / "missing.tsv") + out, 1},   // unreadable data
       {"--bits 2 --distill kd --max-length 512" + data + out, 2},               // longer than the model's positions
+      {"--bits 2 --distill kd --keep best" + data + out, 2},                    // best by what: no --eval
+      {"--bits 2 --distill kd --optimizer sgd" + data + out, 2},                // unknown optimizer
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);

@@ -7,6 +7,7 @@
 #
 #   tools/experiments/glue_qat.sh [--tasks "RTE CoLA SST-2"] [--seeds "1 2 3"] [--modes "kd kdqat ti"]
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
+#                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 600; SST-2 len 64 batch 32 N 600 (the paper's 1,605 and 6,315 do not fit
@@ -21,6 +22,10 @@ steps_override=""
 command="tools/experiments/glue_qat.sh$(printf ' %q' "$@")"
 teacher_epochs=3
 teacher_steps=""
+teacher_lr=5e-5
+teacher_batch=""  # "": the task's QAT batch
+teacher_optimizer=bertadam
+teacher_keep=last
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,8 +35,13 @@ while [ $# -gt 0 ]; do
     --steps) steps_override="$2"; shift 2 ;;
     --teacher-epochs) teacher_epochs="$2"; shift 2 ;;
     --teacher-steps) teacher_steps="$2"; shift 2 ;;
+    --teacher-lr) teacher_lr="$2"; shift 2 ;;
+    --teacher-batch) teacher_batch="$2"; shift 2 ;;
+    --teacher-optimizer) teacher_optimizer="$2"; shift 2 ;;
+    --teacher-keep) teacher_keep="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
-    *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
+         "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--no-doc]" >&2; exit 2 ;;
   esac
 done
 
@@ -62,8 +72,8 @@ for task in $tasks; do
     [ -z "$teacher_steps" ] || budget=(--steps "$teacher_steps")
     echo "== $task: fine-tuning the float teacher (${budget[*]})" >&2
     "$qcompress" "$minilm" --finetune --data "$train" --eval "$dev" --metric "$metric" --max-length "$len" \
-      --batch-size "$batch" "${budget[@]}" --lr 5e-5 --seed 1 -o "$teacher" \
-      --report "$work/$task-teacher.json"
+      --batch-size "${teacher_batch:-$batch}" "${budget[@]}" --lr "$teacher_lr" --optimizer "$teacher_optimizer" \
+      --keep "$teacher_keep" --seed 1 -o "$teacher" --report "$work/$task-teacher.json"
   fi
   for mode in $modes; do
     for seed in $seeds; do

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "exporters/qm/from_ir.h"
+#include "qat/data/glue_data.h"
 #include "qcompress/runtime.h"
 
 namespace qc::tools {
@@ -44,26 +45,6 @@ Expected<ir::Graph> ObservableGraph(const ir::Graph& source, const std::vector<i
   return graph;
 }
 
-std::vector<std::string> SplitTabs(const std::string& line) {
-  std::vector<std::string> cells;
-  size_t start = 0;
-  for (size_t tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', start)) {
-    cells.push_back(line.substr(start, tab - start));
-    start = tab + 1;
-  }
-  cells.push_back(line.substr(start));
-  return cells;
-}
-
-int FindColumn(const std::vector<std::string>& header, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
-    for (size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return static_cast<int>(i);
-    }
-  }
-  return -1;
-}
-
 }  // namespace
 
 Status RuntimeCalibrationObserver::DetectColumns(const std::string& first_line, bool* first_is_header) {
@@ -76,19 +57,15 @@ Status RuntimeCalibrationObserver::DetectColumns(const std::string& first_line, 
     columns_ = {-1};  // plain text: the whole line
     return Status::Ok();
   }
-  const std::vector<std::string> header = SplitTabs(first_line);
-  const int a = FindColumn(header, {"sentence", "sentence1", "question", "question1", "#1 String", "premise", "text"});
-  const int b = FindColumn(header, {"sentence2", "question2", "#2 String", "hypothesis"});
-  const int question_sentence = FindColumn(header, {"question"}) >= 0 ? FindColumn(header, {"sentence"}) : -1;
-  if (a >= 0) {
-    *first_is_header = true;
-    columns_ = {a};
-    if (b >= 0) columns_.push_back(b);
-    if (b < 0 && question_sentence >= 0 && question_sentence != a) columns_.push_back(question_sentence);  // QNLI
+  // The training reader's detection (qat/data/glue_data.h), so --calib and --data read a file the same way.
+  auto layout = qat::DetectTsvLayout(text_path_, qat::SplitTsvLine(first_line));
+  if (!layout.ok()) {
+    columns_ = {0};  // header-less text in column 0
     return Status::Ok();
   }
-  // CoLA's header-less layout (source, label, original label, sentence); otherwise header-less text in column 0.
-  columns_ = {header.size() == 4 ? 3 : 0};
+  *first_is_header = layout->header;
+  columns_ = {layout->text_a};
+  if (layout->text_b >= 0) columns_.push_back(layout->text_b);
   return Status::Ok();
 }
 
@@ -130,7 +107,7 @@ Expected<std::vector<float>> RuntimeCalibrationObserver::ObserveAbsMax(const ir:
     if (columns_.front() < 0) {
       a = line;
     } else {
-      const std::vector<std::string> cells = SplitTabs(line);
+      const std::vector<std::string> cells = qat::SplitTsvLine(line);
       const auto need = static_cast<size_t>(*std::max_element(columns_.begin(), columns_.end()));
       if (cells.size() <= need) {
         if (line.empty()) continue;

@@ -104,6 +104,9 @@ class CompressRun {
       return Usage("--max-drop and --min-metric gate on the --eval metric: give --eval FILE");
     }
     if (o_.max_drop && !(*o_.max_drop >= 0)) return Usage("--max-drop must be >= 0");
+    if (o_.keep == "best" && o_.eval_path.empty()) {
+      return Usage("--keep best exports the state with the best --eval metric: give --eval FILE");
+    }
     if (!o_.data_path.empty() && !training_ && !o_.finetune) {
       return Usage("--data is training data: use it with --distill kd|kdqat|ti or --finetune (--calib for PTQ)");
     }
@@ -184,6 +187,8 @@ class CompressRun {
                               : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(o_.epochs * batches)));
     plan.batch_size = o_.batch_size;
     plan.lr = o_.lr;
+    plan.optimizer = o_.optimizer;
+    plan.keep_best = o_.keep == "best";
     plan.seed = o_.seed;
     plan.threads = Threads();
     plan.eval_every = o_.eval_every > 0 ? o_.eval_every : std::max<int64_t>(1, plan.steps / 10);
@@ -225,6 +230,7 @@ class CompressRun {
         detail << std::setprecision(4) << "; eval " << MetricName() << " teacher " << training_outcome_->teacher_score
                << ", trained " << training_outcome_->last_score << " (best " << training_outcome_->best_score
                << " at step " << training_outcome_->best_step << ")";
+        if (plan.keep_best) detail << "; exporting the step-" << training_outcome_->exported_step << " state";
       }
       bar.Finish(detail.str());
     }

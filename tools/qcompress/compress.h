@@ -41,6 +41,8 @@ struct CompressOptions {
   double epochs = 3.0;
   int64_t batch_size = 32;
   double lr = 2e-5;
+  std::string optimizer = "bertadam";  ///< bertadam (method.md) or adamw (bias-corrected moments)
+  std::string keep = "last";  ///< which trained state is exported: last, or best (by the --eval metric)
   uint64_t seed = 42;
   int threads = 0;           ///< 0: all cores
   int64_t ti_steps = 0;      ///< TI step 1; 0: 10% of the steps (at least 1)

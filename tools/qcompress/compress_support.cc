@@ -192,6 +192,8 @@ std::string ConfigSummary(const CompressOptions& o, const passes::QuantConfig* q
   if (plan != nullptr) {
     s << "; " << (plan->mode == "none" ? "fine-tuned" : "QAT --distill " + plan->mode) << ", " << plan->steps
       << " steps, batch " << plan->batch_size << ", lr " << plan->lr << ", seed " << plan->seed;
+    if (plan->optimizer != "bertadam") s << ", " << plan->optimizer;
+    if (plan->keep_best) s << ", best state kept";
     if (plan->mode == "ti") s << ", TI " << plan->ti_mode << " for " << plan->ti_steps << " steps";
     s << ", max length " << max_length;
   }

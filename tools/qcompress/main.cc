@@ -135,6 +135,17 @@ Reference: docs/cli.md)");
   app.add_option("--lr", compress.lr, "Peak learning rate (BertAdam, warmup 10%, linear decay)")
       ->capture_default_str()
       ->group(kTrain);
+  app.add_option("--optimizer", compress.optimizer,
+                 "bertadam (method.md: no bias correction) or adamw (bias-corrected moments; steadier fine-tuning of "
+                 "small data sets such as RTE)")
+      ->check(CLI::IsMember({"bertadam", "adamw"}))
+      ->capture_default_str()
+      ->group(kTrain);
+  app.add_option("--keep", compress.keep,
+                 "Which trained state is exported: last, or best (the evaluation with the highest --eval metric)")
+      ->check(CLI::IsMember({"last", "best"}))
+      ->capture_default_str()
+      ->group(kTrain);
   app.add_option("--seed", compress.seed, "Seed for batch order, head initialization and TI schedules")
       ->capture_default_str()
       ->group(kTrain);

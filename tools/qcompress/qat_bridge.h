@@ -30,6 +30,8 @@ struct TrainingPlan {
   int64_t steps = 0;
   int64_t batch_size = 32;
   double lr = 2e-5;
+  std::string optimizer = "bertadam";  ///< bertadam or adamw
+  bool keep_best = false;  ///< export the state with the best --eval score instead of the last
   uint64_t seed = 42;
   int threads = 1;
   int64_t eval_every = 0;
@@ -48,9 +50,10 @@ struct TrainingOutcome {
   int64_t steps_done = 0;
   double seconds_per_step = 0;
   double teacher_score = 0;  ///< the float model's metric on --eval (torch), 0 without eval data
-  double last_score = 0;     ///< the trained student's (fake-quant) metric on --eval
+  double last_score = 0;     ///< the trained student's (fake-quant) metric on --eval at the last step
   double best_score = 0;
   int64_t best_step = -1;
+  int64_t exported_step = 0;  ///< the step whose weights were written back (best_step with keep_best)
   std::vector<std::pair<int64_t, double>> loss_curve;  ///< (step, mean loss over the steps since the previous point)
   std::vector<std::pair<int64_t, double>> eval_curve;  ///< (step, student metric)
   qat::LogitRows student_eval_logits;  ///< the trained student's outputs on --eval (fake quantization)

@@ -56,6 +56,8 @@ Expected<TrainingOutcome> RunTraining(ir::Graph& graph, const TaskData& task, co
   o.steps = plan.steps;
   o.batch_size = plan.batch_size;
   o.optimizer.lr = plan.lr;
+  o.optimizer.kind = plan.optimizer == "adamw" ? qat::OptimizerKind::kAdamW : qat::OptimizerKind::kBertAdam;
+  o.keep_best = plan.keep_best;
   o.seed = plan.seed;
   o.threads = plan.threads;
   o.eval_every = plan.eval_every;
@@ -92,6 +94,7 @@ Expected<TrainingOutcome> RunTraining(ir::Graph& graph, const TaskData& task, co
   out.last_score = r.last_score;
   out.best_score = r.best_score;
   out.best_step = r.best_step;
+  out.exported_step = r.exported_step;
   for (const qat::EvalPoint& p : r.curve) {
     out.eval_curve.emplace_back(p.step, p.score);
     out.loss_curve.emplace_back(p.step, p.loss);
