@@ -5,7 +5,8 @@
 //   T2GemmTile&); }`, computing one packed row group (4 output channels) for T activation rows over the whole K and
 //   storing its outputs (1 <= T <= kT). RunT2GemmTiles walks the requested rectangle:
 //
-//     for each N block of row groups      (sized so its packed weights, ~kT2GemmL2BlockBytes, stay in L2)
+//     for each N block of row groups      (sized so its packed weights, ~kT2GemmL2BlockBytes, stay in L2;
+//                                          decoded codes: kT2GemmDecodedBlockBytes)
 //       for each tile of kT activation rows    (kT rows × T2PaddedK(k) bytes: reused from L1/L2 by every group)
 //         for each row group of the block      -> Tile<T>::Run: unpack each 128-column block once, use it T times
 //
@@ -76,6 +77,12 @@ struct T2GemmTile {
 /// Packed weight bytes per N block: below every supported core's L2 (512 KiB to 2 MiB) with room for the
 /// activation tile and the outputs.
 inline constexpr size_t kT2GemmL2BlockBytes = 256 * 1024;
+
+/// Decoded codes per N block (the decoded path). Every activation panel is repacked once per N block, and decoded
+/// codes take 4× the packed bytes, so the packed path's budget would repack FFN down's (K = 3072) panels 10 times;
+/// 512 KiB halves that (t2_gemm_bench: FFN down M = 128 from 59% to 64% of the vpdpbusd peak) and still leaves half
+/// the L2 of every AVX-512 VNNI core (1 MiB or more) to the panel and outputs.
+inline constexpr size_t kT2GemmDecodedBlockBytes = 512 * 1024;
 
 /// K blocks per slice on the decoded path: a 16-row panel slice of 16 KiB.
 inline constexpr size_t kT2GemmKSliceBlocks = 8;
@@ -153,7 +160,8 @@ void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_
   // Decoding pays off only when the codes are reused by more than one row tile.
   const bool decode = T2TileDecodes<Tile<kT>>::value && m_end - m_begin > static_cast<size_t>(kT);
   const size_t block_group_bytes = decode ? T2DecodedGroupBytes(kb) : group_bytes;  // what the N block keeps in L2
-  const size_t groups_per_block = std::max<size_t>(1, kT2GemmL2BlockBytes / std::max<size_t>(1, block_group_bytes));
+  const size_t budget = decode ? kT2GemmDecodedBlockBytes : kT2GemmL2BlockBytes;
+  const size_t groups_per_block = std::max<size_t>(1, budget / std::max<size_t>(1, block_group_bytes));
   const size_t g_begin = n_begin / kT2RowGroup, g_end = (n_end + kT2RowGroup - 1) / kT2RowGroup;
   T2GemmTile t;
   t.q_stride = a.q_stride;
