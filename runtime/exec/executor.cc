@@ -458,7 +458,7 @@ Status Executor::RunOp(const PlannedOp& op) {
       break;
     case OpType::QEmbedding: {
       const ConstantRef& table = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
-      QC_RETURN_IF_ERROR(RunQEmbedding(op, In(op, 0), table, In(op, 2), &out));
+      QC_RETURN_IF_ERROR(RunQEmbedding(op, In(op, 0), table, In(op, 2), quant_scratch_.pool, &out));
       break;
     }
     default:

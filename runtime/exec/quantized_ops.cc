@@ -204,7 +204,7 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
 }
 
 Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef& table, const RtTensor& scale,
-                     RtTensor* out) {
+                     ThreadPool* pool, RtTensor* out) {
   if (ids.is_float()) return InvalidArgument(op.description + ": ids must be integers");
   const int64_t rows = table.dims[0];
   const auto dim = static_cast<size_t>(table.dims[1]);
@@ -222,11 +222,16 @@ Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef
   }
   const auto* bytes = static_cast<const uint8_t*>(table.data);
   const float* alpha = scale.fdata();
-  for (size_t i = 0; i < count; ++i) {
-    const auto v = static_cast<size_t>(id[i]);
-    float* y = out->f.data() + i * dim;
-    for (size_t e = 0; e < dim; ++e) y[e] = alpha[v] * CodeValue(table.dtype, bytes, v * dim + e);
-  }
+  // Decoding an element costs about as much as a few multiply-adds (the unit PartsForWork sizes parts in).
+  const size_t parts = PartsForWork(pool, count, dim * 4);
+  ParallelFor(pool, parts, [&](size_t part) {
+    const Range r = SplitRange(count, parts, part, 1);
+    for (size_t i = r.begin; i < r.end; ++i) {
+      const auto v = static_cast<size_t>(id[i]);
+      float* y = out->f.data() + i * dim;
+      for (size_t e = 0; e < dim; ++e) y[e] = alpha[v] * CodeValue(table.dtype, bytes, v * dim + e);
+    }
+  });
   return Status::Ok();
 }
 

@@ -59,8 +59,9 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
                   const RtTensor* bias, QuantScratch& scratch, RtTensor* out);
 
 /// out[..., e] = scale[id] · w(table[id, e]); an id outside [0, V) is kOutOfRange naming the op and the position.
+/// Token rows are split over `pool` (null: the calling thread), so the next op's row split finds them local.
 Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef& table, const RtTensor& scale,
-                     RtTensor* out);
+                     ThreadPool* pool, RtTensor* out);
 
 /// out = QAttention(q, k, v, mask) with q, k, v [B, S, H] of one shape; `mask` null or [B, S].
 Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
