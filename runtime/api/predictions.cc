@@ -1,6 +1,7 @@
 // What applications want from a run besides raw tensors: labelled predictions and pooled embeddings.
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "qcompress/runtime.h"
 
@@ -14,6 +15,37 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + "]";
+}
+
+// Rows to run together, in order. A model that declares no attention_mask attends to [PAD] tokens, so a row padded
+// to a longer neighbour would not equal the same text run alone: such models run texts of equal token length
+// together (no padding at all) instead. With an attention mask, or a fixed pad_to_length, everything is one batch.
+Expected<std::vector<std::vector<size_t>>> RunGroups(const Session& session, const std::vector<std::string>& texts,
+                                                     const std::vector<std::string>& pairs) {
+  QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> all, session.Tokenize(texts, pairs));  // validates the arguments
+  std::vector<size_t> order(texts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto& inputs = session.model().inputs();
+  const bool masked = std::any_of(inputs.begin(), inputs.end(),
+                                  [](const ValueSignature& s) { return s.name == "attention_mask"; });
+  if (masked || texts.size() < 2 || all.empty()) return std::vector<std::vector<size_t>>{order};
+  std::map<int64_t, std::vector<size_t>> by_length;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> one,
+                        session.Tokenize({texts[i]}, pairs.empty() ? std::vector<std::string>{}
+                                                                   : std::vector<std::string>{pairs[i]}));
+    by_length[one.front().tensor.shape.back()].push_back(i);
+  }
+  std::vector<std::vector<size_t>> groups;
+  for (auto& [length, rows] : by_length) groups.push_back(std::move(rows));
+  return groups;
+}
+
+std::vector<std::string> Pick(const std::vector<std::string>& v, const std::vector<size_t>& rows) {
+  std::vector<std::string> out;
+  if (v.empty()) return out;
+  for (size_t r : rows) out.push_back(v[r]);
+  return out;
 }
 
 }  // namespace
@@ -103,18 +135,46 @@ Expected<HostTensor> Embed(const Model& model, const std::vector<NamedTensor>& o
 
 Expected<std::vector<Prediction>> Session::ClassifyText(const std::vector<std::string>& texts,
                                                         const std::vector<std::string>& pairs) {
-  QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, RunText(texts, pairs));
-  return Classify(model(), outputs);
+  QC_ASSIGN_OR_RETURN(auto groups, RunGroups(*this, texts, pairs));
+  std::vector<Prediction> predictions(texts.size());
+  for (const std::vector<size_t>& rows : groups) {
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, RunText(Pick(texts, rows), Pick(pairs, rows)));
+    QC_ASSIGN_OR_RETURN(std::vector<Prediction> part, Classify(model(), outputs));
+    if (part.size() != rows.size()) {
+      return Internal(model().path() + ": " + std::to_string(part.size()) + " predictions for " +
+                      std::to_string(rows.size()) + " texts");
+    }
+    for (size_t i = 0; i < rows.size(); ++i) predictions[rows[i]] = std::move(part[i]);
+  }
+  return predictions;
 }
 
 Expected<HostTensor> Session::EmbedText(const std::vector<std::string>& texts, const std::vector<std::string>& pairs) {
-  QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, Tokenize(texts, pairs));
-  QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, Run(inputs));
-  const HostTensor* mask = nullptr;
-  for (const NamedTensor& in : inputs) {
-    if (in.name == "attention_mask") mask = &in.tensor;
+  QC_ASSIGN_OR_RETURN(auto groups, RunGroups(*this, texts, pairs));
+  std::vector<float> rows_out;
+  int64_t hidden = -1;
+  for (const std::vector<size_t>& rows : groups) {
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, Tokenize(Pick(texts, rows), Pick(pairs, rows)));
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, Run(inputs));
+    const HostTensor* mask = nullptr;
+    for (const NamedTensor& in : inputs) {
+      if (in.name == "attention_mask") mask = &in.tensor;
+    }
+    QC_ASSIGN_OR_RETURN(HostTensor part, Embed(model(), outputs, mask));
+    if (groups.size() == 1) return part;
+    if (!IsFloatMatrix(part) || part.shape[0] != static_cast<int64_t>(rows.size()) ||
+        (hidden >= 0 && part.shape[1] != hidden)) {
+      return Internal(model().path() + ": embedding " + ShapeText(part.shape) + " for " +
+                      std::to_string(rows.size()) + " texts");
+    }
+    hidden = part.shape[1];
+    rows_out.resize(texts.size() * static_cast<size_t>(hidden));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(part.floats.begin() + static_cast<std::ptrdiff_t>(i * static_cast<size_t>(hidden)), hidden,
+                  rows_out.begin() + static_cast<std::ptrdiff_t>(rows[i] * static_cast<size_t>(hidden)));
+    }
   }
-  return Embed(model(), outputs, mask);
+  return HostTensor::Float32({static_cast<int64_t>(texts.size()), hidden}, std::move(rows_out));
 }
 
 }  // namespace qc

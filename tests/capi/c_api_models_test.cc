@@ -346,6 +346,36 @@ TEST_CASE("Embeddings of a sentence-embedding model are its output rows; EmbedTe
   }
 }
 
+TEST_CASE("A model without attention_mask: ClassifyText gives each text what it gets alone") {
+  auto model = CxxModel("nomask");
+  for (const qc::ValueSignature& in : model->inputs()) CHECK(in.name != "attention_mask");
+  auto session = qc::Session::Create(model);
+  REQUIRE(session.ok());
+  // Three token lengths, one repeated: batched, the short texts would be padded to the longest and attend to it.
+  // (EmbedText groups the same way; no fixture is an encoder without a mask input.)
+  const std::vector<std::string> texts = {"a film .", "a gripping , funny and moving film .", "it is .",
+                                          "this movie is maddening ."};
+  auto batch = session->ClassifyText(texts);
+  REQUIRE_MESSAGE(batch.ok(), batch.status().ToString());
+  REQUIRE(batch->size() == texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    CAPTURE(texts[i]);
+    auto alone = session->ClassifyText({texts[i]});
+    REQUIRE(alone.ok());
+    CHECK((*batch)[i].label == (*alone)[0].label);
+    CHECK((*batch)[i].probabilities == (*alone)[0].probabilities);
+  }
+  // The padded batch RunText builds is what the grouping avoids: its first row differs from the text alone.
+  auto padded = session->RunText(texts);
+  auto first = session->RunText({texts[0]});
+  REQUIRE((padded.ok() && first.ok()));
+  const std::vector<float>& logits = padded->front().tensor.floats;
+  const size_t classes = first->front().tensor.floats.size();
+  CHECK(std::vector<float>(logits.begin(), logits.begin() + static_cast<std::ptrdiff_t>(classes)) !=
+        first->front().tensor.floats);
+  CHECK_FALSE(session->ClassifyText({"a", "b"}, {"only one pair"}).ok());  // argument errors still come first
+}
+
 TEST_CASE("Images: raw NCHW pixels are normalized with image.* metadata; the wrong size is refused") {
   ModelPtr model = Load("vit");
   size_t channels = 0, height = 0, width = 0;

@@ -159,7 +159,9 @@ class QC_API Session {
   Expected<std::vector<NamedTensor>> Run(const std::vector<NamedTensor>& inputs);
 
   /// Tokenizes `texts` (or pairs `texts[i]`, `pairs[i]` when `pairs` is non-empty) with the embedded tokenizer,
-  /// then runs the model on input_ids / attention_mask / token_type_ids, whichever the model declares.
+  /// then runs the model on input_ids / attention_mask / token_type_ids, whichever the model declares. Rows are
+  /// padded to the longest; a model that declares no attention_mask sees that padding (ClassifyText and EmbedText
+  /// avoid it).
   Expected<std::vector<NamedTensor>> RunText(const std::vector<std::string>& texts,
                                              const std::vector<std::string>& pairs = {});
 
@@ -171,7 +173,9 @@ class QC_API Session {
   /// Runs an image model on raw pixels, float32 [batch, channels, height, width], normalized per image_spec().
   Expected<std::vector<NamedTensor>> RunImages(const HostTensor& pixels);
 
-  /// RunText, then Classify: one Prediction per text.
+  /// RunText, then Classify: one Prediction per text. A model without an attention_mask input would attend to the
+  /// padding of a mixed-length batch, so for such a model (and no SessionOptions::pad_to_length) texts of equal
+  /// token length run together, unpadded: every text gets what it gets alone. The same holds for EmbedText.
   Expected<std::vector<Prediction>> ClassifyText(const std::vector<std::string>& texts,
                                                  const std::vector<std::string>& pairs = {});
   /// RunText, then Embed with the tokenizer's attention mask: float32 [batch, hidden].
