@@ -13,6 +13,12 @@
 // Per weight row, the int32 accumulators are reduced with vphaddd into one vector of row sums per activation row;
 // the four weight rows' vectors are transposed into per-activation-row [Σ row 0..3] and the epilogue (cvtdq2ps,
 // α·d, vfmadd) reproduces T2Output bit for bit. Partial row groups use vmaskmov stores.
+//
+// With more than one row tile the driver decodes each row group's codes once per N block (tiling.h): then a chunk
+// of 16 columns of rows 0..3 is 64 contiguous bytes, and one 32-byte load holds two rows' codes. The activation
+// chunk, broadcast to both 128-bit lanes, meets rows (0, 1) and (2, 3) in two vpmaddubsw: no shift or AND in the
+// loop, which on a 4-row tile repeated the decode for every 4 activation rows (M = 128: 32 times per weight). An
+// int16 lane then gains at most 508 per chunk, so the accumulators widen every 32 chunks (32 · 508 = 16,256).
 // Compiled with -mavx2 -mfma; called only after a CPUID check (configs/t2_gemm_config.cc).
 #include <immintrin.h>
 
@@ -30,6 +36,8 @@ constexpr int kMaxTokens = 4;
 constexpr int kRowsPerPass = 1;
 constexpr size_t kWidenBlocks = 8;  // 8 × 128 = 1024 columns between int16 → int32 widenings
 static_assert(kWidenBlocks * 4 * 508 <= 32767, "int16 accumulators must not wrap between widenings");
+constexpr size_t kWidenChunks = 32;  // decoded path: 32 chunks of 16 columns = 512 columns
+static_assert(kWidenChunks * 508 <= 32767, "int16 accumulators must not wrap between widenings (decoded path)");
 
 // Lane j of the result = Σ of the 8 lanes of a[j] (a[j] for j >= n are zero).
 template <int N>
@@ -45,10 +53,84 @@ template <int RP, int T>
 struct Avx2TileImpl {
   static_assert(T >= 1 && T <= kMaxTokens && 4 % RP == 0, "tile shape");
 
+  static constexpr bool kDecodedCodes = true;
+  // AVX2-only cores include 256 KiB-L2 ones (Skylake client): half of that for the decoded N block.
+  static constexpr size_t kDecodedBlockBytes = 128 * 1024;
+
+  // The driver's decoded layout (tiling.h): chunk s (columns 16s..16s+15) of row r at ((8·b + s)·4 + r)·16. Row r's
+  // packed byte j holds column 32·plane + j at bits 6 − 2·plane, so plane k's 32 codes are chunks 2k and 2k + 1.
+  static void DecodeGroup(const uint8_t* w, size_t kb, uint8_t* codes) {
+    const __m256i mask = _mm256_set1_epi8(3);
+    for (size_t b = 0; b < kb; ++b, w += kT2BlockBytes, codes += kT2BlockK * kT2RowGroup) {
+      for (size_t r = 0; r < kT2RowGroup; ++r) {
+        const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * kT2RowBytes));
+        for (int plane = 0; plane < 4; ++plane) {
+          const __m256i c = _mm256_and_si256(_mm256_srl_epi16(p, _mm_cvtsi32_si128(6 - 2 * plane)), mask);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + ((2 * plane) * 4 + r) * 16), _mm256_castsi256_si128(c));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + ((2 * plane + 1) * 4 + r) * 16),
+                           _mm256_extracti128_si256(c, 1));
+        }
+      }
+    }
+  }
+
   static void Run(const T2GemmTile& t) {
     __m256i row_sums[kT2RowGroup];  // lane j: Σ c·q of that row for activation row j
-    for (int r0 = 0; r0 < static_cast<int>(kT2RowGroup); r0 += RP) Pass(t, r0, row_sums);
+    if (t.codes != nullptr) {
+      if (!RunDecoded(t, row_sums)) return;  // a K slice before the last: sums carried in t.partial
+    } else {
+      for (int r0 = 0; r0 < static_cast<int>(kT2RowGroup); r0 += RP) Pass(t, r0, row_sums);
+    }
     Store(t, row_sums);
+  }
+
+  // Returns false when the sums went to t.partial for the next K slice instead of row_sums.
+  static bool RunDecoded(const T2GemmTile& t, __m256i* row_sums) {
+    __m256i acc32[2][T];  // [row pair p][token]: low lane row 2p, high lane row 2p + 1 (4 int32 each)
+    __m256i* partial = reinterpret_cast<__m256i*>(t.partial);
+    for (int p = 0; p < 2; ++p) {
+      for (int i = 0; i < T; ++i) {
+        acc32[p][i] = t.slice_first ? _mm256_setzero_si256() : _mm256_loadu_si256(&partial[p * T + i]);
+      }
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    const size_t chunks = 8 * t.k_blocks, qs = t.q_stride;
+    for (size_t s0 = 0; s0 < chunks; s0 += kWidenChunks) {
+      const size_t s_end = s0 + kWidenChunks < chunks ? s0 + kWidenChunks : chunks;
+      __m256i acc16[2][T];
+      for (int p = 0; p < 2; ++p) {
+        for (int i = 0; i < T; ++i) acc16[p][i] = _mm256_setzero_si256();
+      }
+      for (size_t s = s0; s < s_end; ++s) {
+        const uint8_t* c = t.codes + s * 64;
+        const __m256i w01 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c));
+        const __m256i w23 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32));
+        for (int i = 0; i < T; ++i) {
+          const __m256i x =
+              _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t.q + i * qs + 16 * s)));
+          acc16[0][i] = _mm256_add_epi16(acc16[0][i], _mm256_maddubs_epi16(w01, x));
+          acc16[1][i] = _mm256_add_epi16(acc16[1][i], _mm256_maddubs_epi16(w23, x));
+        }
+      }
+      for (int p = 0; p < 2; ++p) {
+        for (int i = 0; i < T; ++i) acc32[p][i] = _mm256_add_epi32(acc32[p][i], _mm256_madd_epi16(acc16[p][i], ones));
+      }
+    }
+    if (!t.slice_last) {
+      for (int p = 0; p < 2; ++p) {
+        for (int i = 0; i < T; ++i) _mm256_storeu_si256(&partial[p * T + i], acc32[p][i]);
+      }
+      return false;
+    }
+    for (int p = 0; p < 2; ++p) {
+      __m256i v[4];
+      for (int i = 0; i < 4; ++i) v[i] = i < T ? acc32[p][i < T ? i : 0] : _mm256_setzero_si256();
+      // Per 128-bit lane: [Σ token 0, Σ token 1, Σ token 2, Σ token 3] of row 2p (low) and row 2p + 1 (high).
+      const __m256i sums = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+      row_sums[2 * p] = _mm256_zextsi128_si256(_mm256_castsi256_si128(sums));
+      row_sums[2 * p + 1] = _mm256_zextsi128_si256(_mm256_extracti128_si256(sums, 1));
+    }
+    return true;
   }
 
   static void Pass(const T2GemmTile& t, int r0, __m256i* row_sums) {

@@ -24,7 +24,9 @@
 //   8 row tiles (M = 128) it is paid 8 times per weight. On this path K is also cut into slices of
 //   kT2GemmKSliceBlocks blocks, so a 16-row panel slice (16 KiB) stays in L1 while every group of the N block reads
 //   it (a whole 16 × 3072 panel is 48 KiB and streamed from L2 once per group); the tile then keeps its running sums
-//   in T2GemmTile::partial between slices (slice_first / slice_last) and stores outputs after the last.
+//   in T2GemmTile::partial between slices (slice_first / slice_last) and stores outputs after the last. A tile
+//   without a panel gets T2GemmTile::q at the slice's first column. The N block holds kT2GemmDecodedBlockBytes of
+//   codes, or Tile::kDecodedBlockBytes when the tile declares it (AVX2 does, for 256 KiB L2s).
 //
 //   The integer sums are exact and the epilogue is elementwise, so which tile computes an element never changes it.
 //   T2StoreScalar is the reference store (T2Output per element), used by the scalar tile.
@@ -119,6 +121,14 @@ struct T2TileDecodes : std::false_type {};
 template <typename Tile>
 struct T2TileDecodes<Tile, std::void_t<decltype(Tile::kDecodedCodes)>> : std::bool_constant<Tile::kDecodedCodes> {};
 
+/// The decoded N-block budget: Tile::kDecodedBlockBytes when the tile declares it (a kernel for cores with smaller
+/// L2s), else kT2GemmDecodedBlockBytes.
+template <typename Tile, typename = void>
+struct T2TileDecodedBlockBytes : std::integral_constant<size_t, kT2GemmDecodedBlockBytes> {};
+template <typename Tile>
+struct T2TileDecodedBlockBytes<Tile, std::void_t<decltype(Tile::kDecodedBlockBytes)>>
+    : std::integral_constant<size_t, Tile::kDecodedBlockBytes> {};
+
 template <typename Tile, typename = void>
 struct T2TileUsesPanel : std::false_type {};
 template <typename Tile>
@@ -160,7 +170,7 @@ void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_
   // Decoding pays off only when the codes are reused by more than one row tile.
   const bool decode = T2TileDecodes<Tile<kT>>::value && m_end - m_begin > static_cast<size_t>(kT);
   const size_t block_group_bytes = decode ? T2DecodedGroupBytes(kb) : group_bytes;  // what the N block keeps in L2
-  const size_t budget = decode ? kT2GemmDecodedBlockBytes : kT2GemmL2BlockBytes;
+  const size_t budget = decode ? T2TileDecodedBlockBytes<Tile<kT>>::value : kT2GemmL2BlockBytes;
   const size_t groups_per_block = std::max<size_t>(1, budget / std::max<size_t>(1, block_group_bytes));
   const size_t g_begin = n_begin / kT2RowGroup, g_end = (n_end + kT2RowGroup - 1) / kT2RowGroup;
   T2GemmTile t;
@@ -204,6 +214,7 @@ void RunT2GemmTiles(const T2GemmArgs& a, size_t m_begin, size_t m_end, size_t n_
         const size_t sb = slice * slice_blocks;
         const size_t nb = std::min(slice_blocks, kb - sb);
         if (kPanel) T2PackPanel<Tile>(a.q + i * a.q_stride + sb * kT2BlockK, a.q_stride, rows, nb, panel);
+        if (!kPanel) t.q = a.q + i * a.q_stride + sb * kT2BlockK;  // a tile without a panel reads the slice's columns
         t.k_blocks = nb;
         t.slice_first = sb == 0;
         t.slice_last = slice + 1 == slices;
