@@ -66,6 +66,11 @@ OpSchema MakeSchema(OpType op) {
               {Required(A::kNumHeads), Required(A::kScale), Optional(A::kMaskFill, -10000.0),
                Optional(A::kActClip, 0.0)},
               -1};
+    case OpType::kQAttentionQkv:
+      return {
+          {"qkv", "attention_mask"},
+          {Required(A::kNumHeads), Required(A::kScale), Optional(A::kMaskFill, -10000.0), Optional(A::kActClip, 0.0)},
+          -1};
   }
   return {};
 }

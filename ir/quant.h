@@ -17,9 +17,10 @@
 //   QC_RETURN_IF_ERROR(qc::ir::ValidateQuantAnnotation(q, node.Describe()));
 //   qc::ir::ToString(q);   // "w=t2/per_row a=i8/dynamic_per_token/clip=2.5"
 //
-//   The quantized ops (QLinear, QEmbedding, QAttention; docs/ir.md, docs/quantization.md "Quantized ops") store
-//   their enumerated attributes as ints holding QWeightFormat / QActGranularity / QEpilogue values; read them with
-//   the ...FromInt functions, which range-check. QWeightPackedBytes is the IR's copy of the packed byte counts.
+//   The quantized ops (QLinear, QEmbedding, QAttention, QAttentionQkv; docs/ir.md, docs/quantization.md "Quantized
+//   ops") store their enumerated attributes as ints holding QWeightFormat / QActGranularity / QEpilogue values; read
+//   them with the ...FromInt functions, which range-check. QWeightPackedBytes is the IR's copy of the packed byte
+//   counts.
 //
 //   QC_ASSIGN_OR_RETURN(int64_t raw, node.attributes.GetInt(qc::ir::AttrName::kWeightFormat, owner));
 //   QC_ASSIGN_OR_RETURN(qc::ir::QWeightFormat format, qc::ir::QWeightFormatFromInt(raw, owner));

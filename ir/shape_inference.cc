@@ -190,6 +190,22 @@ Expected<Outputs> InferSoftmax(const Rule& r) {
   return One(DType::kF32, r.ShapeOf(0));
 }
 
+// num_heads, scale and mask_fill of the attention ops, for a hidden size of `hidden`.
+Status CheckAttentionAttributes(const Rule& r, const Dim& hidden) {
+  QC_ASSIGN_OR_RETURN(int64_t heads, r.Int(AttrName::kNumHeads));
+  if (heads <= 0) return r.Fail("attribute 'num_heads' must be > 0, got " + std::to_string(heads));
+  if (hidden.is_static() && hidden.size() % heads != 0) {
+    return r.Fail("hidden size " + std::to_string(hidden.size()) + " is not divisible by num_heads " +
+                  std::to_string(heads));
+  }
+  QC_ASSIGN_OR_RETURN(double scale, r.Float(AttrName::kScale));
+  QC_RETURN_IF_ERROR(r.ExpectPositive(AttrName::kScale, scale));
+  QC_ASSIGN_OR_RETURN(double mask_fill, r.Float(AttrName::kMaskFill));
+  // -inf would turn a fully masked row into NaN; exports use -10000 or the most negative finite float.
+  if (!std::isfinite(mask_fill)) return r.Fail("attribute 'mask_fill' must be finite");
+  return Status::Ok();
+}
+
 Expected<Outputs> InferAttention(const Rule& r) {
   for (size_t i : {0, 1, 2}) {
     QC_RETURN_IF_ERROR(r.ExpectDType(i, {DType::kF32}));
@@ -200,18 +216,7 @@ Expected<Outputs> InferAttention(const Rule& r) {
   QC_RETURN_IF_ERROR(r.ExpectSameDim(2, 1, 1, 1));  // keys and values share a sequence
   QC_RETURN_IF_ERROR(r.ExpectSameDim(1, 2, 0, 2));  // hidden
   QC_RETURN_IF_ERROR(r.ExpectSameDim(2, 2, 0, 2));
-  QC_ASSIGN_OR_RETURN(int64_t heads, r.Int(AttrName::kNumHeads));
-  if (heads <= 0) return r.Fail("attribute 'num_heads' must be > 0, got " + std::to_string(heads));
-  const Dim& hidden = r.ShapeOf(0)[2];
-  if (hidden.is_static() && hidden.size() % heads != 0) {
-    return r.Fail("hidden size " + std::to_string(hidden.size()) + " is not divisible by num_heads " +
-                  std::to_string(heads));
-  }
-  QC_ASSIGN_OR_RETURN(double scale, r.Float(AttrName::kScale));
-  QC_RETURN_IF_ERROR(r.ExpectPositive(AttrName::kScale, scale));
-  QC_ASSIGN_OR_RETURN(double mask_fill, r.Float(AttrName::kMaskFill));
-  // -inf would turn a fully masked row into NaN; exports use -10000 or the most negative finite float.
-  if (!std::isfinite(mask_fill)) return r.Fail("attribute 'mask_fill' must be finite");
+  QC_RETURN_IF_ERROR(CheckAttentionAttributes(r, r.ShapeOf(0)[2]));
   if (r.Has(3)) {
     QC_RETURN_IF_ERROR(r.ExpectDType(3, {DType::kI64, DType::kI32, DType::kF32}));
     QC_RETURN_IF_ERROR(r.ExpectRank(3, 2));
@@ -354,6 +359,26 @@ Expected<Outputs> InferQAttention(const Rule& r) {
   return InferAttention(r);
 }
 
+// qkv [B, S, 3H] holds q, k and v side by side; H is static because the fused projection's width is.
+Expected<Outputs> InferQAttentionQkv(const Rule& r) {
+  QC_RETURN_IF_ERROR(CheckActClip(r));
+  QC_RETURN_IF_ERROR(r.ExpectDType(0, {DType::kF32}));
+  QC_RETURN_IF_ERROR(r.ExpectRank(0, 3));
+  const Dim& fused = r.ShapeOf(0)[2];
+  if (!fused.is_static() || fused.size() == 0 || fused.size() % 3 != 0) {
+    return r.Fail(r.Describe(0) + " last dimension must be a static positive multiple of 3 (q, k and v side by side)");
+  }
+  const Dim hidden(fused.size() / 3);
+  QC_RETURN_IF_ERROR(CheckAttentionAttributes(r, hidden));
+  const Dim& batch = r.ShapeOf(0)[0];
+  const Dim& sequence = r.ShapeOf(0)[1];
+  if (r.Has(1)) {
+    QC_RETURN_IF_ERROR(r.ExpectDType(1, {DType::kI64, DType::kI32, DType::kF32}));
+    QC_RETURN_IF_ERROR(r.ExpectShape(1, Shape{batch, sequence}));
+  }
+  return One(DType::kF32, Shape{batch, sequence, hidden});
+}
+
 Expected<Outputs> Dispatch(OpType op, const Rule& r, const Attributes& attributes, std::string_view owner) {
   switch (op) {  // no default: -Wswitch flags an op without a rule
     case OpType::kEmbedding:
@@ -393,6 +418,8 @@ Expected<Outputs> Dispatch(OpType op, const Rule& r, const Attributes& attribute
       return InferQEmbedding(r);
     case OpType::kQAttention:
       return InferQAttention(r);
+    case OpType::kQAttentionQkv:
+      return InferQAttentionQkv(r);
   }
   return r.Fail("invalid op type value " + std::to_string(static_cast<int>(op)));
 }

@@ -11,6 +11,7 @@
 #include "passes/dead_code.h"
 #include "passes/fuse_gelu_epilogue.h"
 #include "passes/lower_quantized.h"
+#include "passes/merge_qkv.h"
 #include "passes/quantize_annotate.h"
 
 namespace qc::passes {
@@ -36,8 +37,11 @@ const std::vector<Stage>& Stages() {
       {"calibrate", [](const PipelineOptions& o) { return MakeCalibratePass(o.observer); }},
       // Replaces annotated float ops by quantized ops with packed weights; needs annotations and ranges.
       {"lower_quantized", [](const PipelineOptions&) { return MakeLowerQuantizedPass(); }},
-      // Last: it matches QLinear, which exists only after lowering.
+      // It matches QLinear, which exists only after lowering.
       {"fuse_gelu_epilogue", [](const PipelineOptions&) { return MakeFuseGeluEpiloguePass(); }},
+      // Last: it matches lowered QLinear / QAttention, after the GELU fusion so each QLinear has its final epilogue
+      // (the rule refuses one); q/k/v projections never feed a Gelu, so the order changes no BERT graph.
+      {"merge_qkv", [](const PipelineOptions&) { return MakeMergeQkvPass(); }},
   };
   return stages;
 }

@@ -173,6 +173,7 @@ class Compiler {
       case OpType::kQLinear:
       case OpType::kQEmbedding:
       case OpType::kQAttention:
+      case OpType::kQAttentionQkv:
         return Unsupported(owner + ": a lowered quantized op cannot be trained; build the model from the float "
                            "graph (before lower_quantized) and let qat/fake_quant.h simulate it");
     }

@@ -114,6 +114,7 @@ class StepRunner {
       case OpType::kQLinear:
       case OpType::kQEmbedding:
       case OpType::kQAttention:
+      case OpType::kQAttentionQkv:
         break;  // rejected by Build
     }
     return Internal(step_.what + ": op not handled by qat/");

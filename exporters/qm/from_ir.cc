@@ -66,6 +66,7 @@ Expected<qm::OpType> ToQmOpType(ir::OpType op) {
     case I::kQLinear: return Q::QLinear;
     case I::kQEmbedding: return Q::QEmbedding;
     case I::kQAttention: return Q::QAttention;
+    case I::kQAttentionQkv: return Q::QAttentionQkv;
   }
   return Unsupported(std::string("IR op ") + std::string(ir::OpTypeName(op)) + " has no .qm equivalent yet");
 }
@@ -173,14 +174,15 @@ Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::Provenan
       op.attrs.push_back({*key, ToDatum(value)});
     }
     if (qm::IsQuantizedOp(op.type)) {
-      // A format 1.1 op: name it so a 1.0 runtime refuses the file with the runtime to install. Its attributes are
-      // the realised quantization; an annotation left on it is intent already carried out.
+      // A format 1.1+ op: name it so an older runtime refuses the file with the runtime to install. Its attributes
+      // are the realised quantization; an annotation left on it is intent already carried out.
       const std::string feature = qm::QuantizedOpFeature(op.type);
       if (std::find(spec.required_features.begin(), spec.required_features.end(), feature) ==
           spec.required_features.end()) {
         spec.required_features.push_back(feature);
       }
-      if (spec.min_runtime_version < qm::kQuantizedOpsRuntime) spec.min_runtime_version = qm::kQuantizedOpsRuntime;
+      const qm::RuntimeVersion needs = qm::QuantizedOpRuntime(op.type);
+      if (spec.min_runtime_version < needs) spec.min_runtime_version = needs;
     } else if (node.quant) {
       return Unsupported(graph.DescribeNode(n) +
                          ": carries a quantization annotation; packed quantized export is not available yet");

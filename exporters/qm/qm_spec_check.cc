@@ -58,8 +58,9 @@ class SpecChecker {
         s_.required_features.end()) {
       return Bad(OpText(i) + " is used but required_features does not list '" + feature + "'");
     }
-    if (s_.min_runtime_version < kQuantizedOpsRuntime) {
-      return Bad(OpText(i) + " needs min_runtime_version >= " + kQuantizedOpsRuntime.ToString() + ", spec says " +
+    const RuntimeVersion needs = QuantizedOpRuntime(op.type);
+    if (s_.min_runtime_version < needs) {
+      return Bad(OpText(i) + " needs min_runtime_version >= " + needs.ToString() + ", spec says " +
                  s_.min_runtime_version.ToString());
     }
     std::vector<QOperand> inputs(op.inputs.size());

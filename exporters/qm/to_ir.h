@@ -6,9 +6,9 @@
 //   op for op in file order (the exact inverse of BuildQmSpec in from_ir.h: exporting the result again with the
 //   same provenance gives the same bytes). Unnamed intermediates ("%<n>" in the file) become unnamed IR values.
 //   Constants are views into the mapped file (no copy): the graph keeps the mapping alive. Quantized ops (QLinear,
-//   QEmbedding, QAttention) are refused by default: re-quantizing packed weights would compound the error; start from
-//   the float model instead. Tools that only inspect or re-run a compressed model (e.g. the stage-parity checker)
-//   pass QmImportOptions{.allow_quantized = true}.
+//   QEmbedding, QAttention, QAttentionQkv) are refused by default: re-quantizing packed weights would compound the
+//   error; start from the float model instead. Tools that only inspect or re-run a compressed model (e.g. the
+//   stage-parity checker) pass QmImportOptions{.allow_quantized = true}.
 //
 // Usage
 //   QC_ASSIGN_OR_RETURN(qc::QmImport in, qc::ImportQmFile("teacher.qm"));
@@ -29,7 +29,8 @@ struct QmImport {
 };
 
 struct QmImportOptions {
-  /// Accept QLinear / QEmbedding / QAttention (their packed weights come through as u8/t2/i4/i8 constants).
+  /// Accept QLinear / QEmbedding / QAttention / QAttentionQkv (their packed weights come through as u8/t2/i4/i8
+  /// constants).
   bool allow_quantized = false;
 };
 

@@ -456,6 +456,9 @@ Status Executor::RunOp(const PlannedOp& op) {
       QC_RETURN_IF_ERROR(
           RunQAttention(op, In(op, 0), In(op, 1), In(op, 2), Has(op, 3) ? &In(op, 3) : nullptr, quant_scratch_, &out));
       break;
+    case OpType::QAttentionQkv:
+      QC_RETURN_IF_ERROR(RunQAttentionQkv(op, In(op, 0), Has(op, 1) ? &In(op, 1) : nullptr, quant_scratch_, &out));
+      break;
     case OpType::QEmbedding: {
       const ConstantRef& table = plan_.constants[static_cast<uint32_t>(op.inputs[1])];
       QC_RETURN_IF_ERROR(RunQEmbedding(op, In(op, 0), table, In(op, 2), quant_scratch_.pool, &out));

@@ -21,4 +21,17 @@ Status CheckAttentionShapes(const PlannedOp& op, const RtTensor& q, const RtTens
   return Status::Ok();
 }
 
+Expected<std::vector<int64_t>> FusedQkvDims(const PlannedOp& op, const RtTensor& qkv, const RtTensor* mask) {
+  if (!qkv.is_float() || qkv.dims.size() != 3 || qkv.dims[2] % 3 != 0) {
+    return InvalidArgument(op.description + ": qkv must be float [batch, sequence, 3·hidden], got " +
+                           DimsText(qkv.dims));
+  }
+  std::vector<int64_t> dims = {qkv.dims[0], qkv.dims[1], qkv.dims[2] / 3};
+  if (mask != nullptr && (mask->dims.size() != 2 || mask->dims[0] != dims[0] || mask->dims[1] != dims[1])) {
+    return InvalidArgument(op.description + ": attention mask " + DimsText(mask->dims) +
+                           " does not match [batch, sequence] of " + DimsText(qkv.dims));
+  }
+  return dims;
+}
+
 }  // namespace qc::exec

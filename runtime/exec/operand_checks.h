@@ -2,9 +2,10 @@
 //
 // The float executor (exec/executor.cc) and the quantized ops (exec/quantized_ops.cc) validate the same operand
 // shapes and decode the same attributes for attention; keeping those rules here means an error message or the
-// mask_fill clamp cannot drift between Attention and QAttention.
+// mask_fill clamp cannot drift between Attention, QAttention and QAttentionQkv.
 //
 //   QC_RETURN_IF_ERROR(CheckAttentionShapes(op, q, k, v, mask_or_null));
+//   QC_ASSIGN_OR_RETURN(std::vector<int64_t> q_dims, FusedQkvDims(op, qkv, mask_or_null));   // QAttentionQkv
 //   AttentionParams p;
 //   FillAttentionParams(op, q.dims, &p);   // also fills QAttentionParams
 #pragma once
@@ -27,6 +28,10 @@ std::string DimsText(const std::vector<int64_t>& dims);
 /// q, k and v share one shape; the optional mask is [batch, sequence] of q. Errors start with op.description.
 Status CheckAttentionShapes(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
                             const RtTensor* mask);
+
+/// QAttentionQkv's qkv is float [batch, sequence, 3·hidden] and the optional mask [batch, sequence]; returns the
+/// [batch, sequence, hidden] of each of q, k and v. Errors start with op.description.
+Expected<std::vector<int64_t>> FusedQkvDims(const PlannedOp& op, const RtTensor& qkv, const RtTensor* mask);
 
 /// Sizes from q's [batch, sequence, hidden] and the op's num_heads, scale and mask_fill. A mask_fill below the float
 /// range (e.g. -inf or -1e300 from an exporter) means "the most negative float".

@@ -53,6 +53,7 @@ Expected<OpShapeRule> RuleFor(qm::OpType type) {
     case T::QLinear: return OpShapeRule{3, 4, {1, 2}};
     case T::QEmbedding: return OpShapeRule{3, 3, {1, 2}};
     case T::QAttention: return OpShapeRule{3, 4, {}};
+    case T::QAttentionQkv: return OpShapeRule{1, 2, {}};
     default: return Unsupported("op type " + qm::OpTypeName(type) + " is not executed by this runtime");
   }
 }
@@ -111,6 +112,7 @@ Status DecodeAttrs(const qm::QmOp& op, OpAttrs& a) {
       QC_RETURN_IF_ERROR(get_float(K::act_amax, a.act_amax));
       return get_int(K::epilogue, a.epilogue);
     case T::QAttention:
+    case T::QAttentionQkv:
       QC_RETURN_IF_ERROR(get_int(K::num_heads, a.num_heads));
       QC_RETURN_IF_ERROR(get_float(K::scale, a.scale));
       if (op.FindAttr(K::mask_fill)) QC_RETURN_IF_ERROR(get_float(K::mask_fill, a.mask_fill));
@@ -122,7 +124,8 @@ Status DecodeAttrs(const qm::QmOp& op, OpAttrs& a) {
 }  // namespace
 
 const std::vector<std::string_view>& SupportedFeatures() {
-  static const std::vector<std::string_view> features = {"op.qattention@1", "op.qembedding@1", "op.qlinear@1"};
+  static const std::vector<std::string_view> features = {"op.qattention@1", "op.qattentionqkv@1", "op.qembedding@1",
+                                                         "op.qlinear@1"};
   return features;
 }
 

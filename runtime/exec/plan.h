@@ -27,7 +27,7 @@ struct OpAttrs {
   int64_t axis = -1;
   int64_t num_heads = 0;
   double scale = 0.0;
-  double mask_fill = -10000.0;  ///< Attention, QAttention: the IR default (docs/ir.md) when a file omits it
+  double mask_fill = -10000.0;  ///< Attention, QAttention(Qkv): the IR default (docs/ir.md) when a file omits it
   int64_t approximate = 0;  ///< Gelu: 0 = exact (erf), 1 = tanh
   int64_t index = 0;        ///< SelectToken
   int64_t offset = 0;       ///< AddPositionEmbedding
@@ -37,7 +37,7 @@ struct OpAttrs {
   int64_t in_features = 0;      ///< QLinear K
   int64_t out_features = 0;     ///< QLinear N
   int64_t act_granularity = 1;  ///< QLinear: QmActGranularity
-  double act_clip = 0.0;        ///< QLinear, QAttention: 0 = none
+  double act_clip = 0.0;        ///< QLinear, QAttention(Qkv): 0 = none
   double act_amax = 0.0;        ///< QLinear, static granularity
   int64_t epilogue = 0;         ///< QLinear: QmEpilogue
 };

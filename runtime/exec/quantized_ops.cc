@@ -235,6 +235,28 @@ Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef
   return Status::Ok();
 }
 
+namespace {
+
+// QAttention on q, k, v [B, S, H] views (q_dims; strides in `p`), shared by QAttention and QAttentionQkv.
+Status RunQAttentionViews(const PlannedOp& op, const std::vector<int64_t>& q_dims, QAttentionParams p, const float* q,
+                          const float* k, const float* v, const RtTensor* mask, QuantScratch& scratch, RtTensor* out) {
+  FillAttentionParams(op, q_dims, &p);
+  p.act_clip = static_cast<float>(op.attrs.act_clip);
+  out->type = ValueType::kF32;
+  out->dims = q_dims;
+  out->f.resize(p.batch * p.seq * p.hidden);
+  if (p.batch == 0 || p.seq == 0) return Status::Ok();
+  QC_RETURN_IF_ERROR(ValidateQAttention(p).WithContext(op.description));
+  TokenMask token_mask = TokenMask::None();
+  if (mask != nullptr) {
+    token_mask = mask->is_float() ? TokenMask::Float(mask->fdata()) : TokenMask::Int64(mask->idata());
+  }
+  return ParallelQAttention(scratch.pool, p, q, k, v, token_mask, out->f.data(), &scratch.attention)
+      .WithContext(op.description);
+}
+
+}  // namespace
+
 Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
                      const RtTensor* mask, QuantScratch& scratch, RtTensor* out) {
   for (const RtTensor* t : {&q, &k, &v}) {
@@ -244,19 +266,17 @@ Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, 
     }
   }
   QC_RETURN_IF_ERROR(CheckAttentionShapes(op, q, k, v, mask));
+  return RunQAttentionViews(op, q.dims, QAttentionParams{}, q.fdata(), k.fdata(), v.fdata(), mask, scratch, out);
+}
+
+Status RunQAttentionQkv(const PlannedOp& op, const RtTensor& qkv, const RtTensor* mask, QuantScratch& scratch,
+                        RtTensor* out) {
+  QC_ASSIGN_OR_RETURN(std::vector<int64_t> dims, FusedQkvDims(op, qkv, mask));
+  const auto hidden = static_cast<size_t>(dims[2]);
   QAttentionParams p;
-  FillAttentionParams(op, q.dims, &p);
-  p.act_clip = static_cast<float>(op.attrs.act_clip);
-  out->type = ValueType::kF32;
-  out->dims = q.dims;
-  out->f.resize(static_cast<size_t>(q.count()));
-  if (p.batch == 0 || p.seq == 0) return Status::Ok();
-  QC_RETURN_IF_ERROR(ValidateQAttention(p).WithContext(op.description));
-  TokenMask token_mask = TokenMask::None();
-  if (mask != nullptr) token_mask = mask->is_float() ? TokenMask::Float(mask->fdata()) : TokenMask::Int64(mask->idata());
-  return ParallelQAttention(scratch.pool, p, q.fdata(), k.fdata(), v.fdata(), token_mask, out->f.data(),
-                            &scratch.attention)
-      .WithContext(op.description);
+  p.q_stride = p.k_stride = p.v_stride = 3 * hidden;  // q, k, v are column ranges of each token's row
+  const float* base = qkv.fdata();
+  return RunQAttentionViews(op, dims, p, base, base + hidden, base + 2 * hidden, mask, scratch, out);
 }
 
 }  // namespace qc::exec

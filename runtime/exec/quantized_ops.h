@@ -1,4 +1,4 @@
-// exec/quantized_ops.h: execution of the quantized ops (QLinear, QEmbedding) for the executor.
+// exec/quantized_ops.h: execution of the quantized ops (QLinear, QEmbedding, QAttention, QAttentionQkv).
 //
 // Overview
 //   The arithmetic is docs/quantization.md "Quantized ops", bit for bit:
@@ -8,7 +8,8 @@
 //     then T2Output's fma epilogue with w_scale, the row dequant and the bias); then the GELU epilogue, if any, with
 //     the same scalar functions the float Gelu op uses (ops/elementwise.h).
 //   * QEmbedding: out = scale[id] · w(code), one float multiply per element (TwnDequantize for T2).
-//   * QAttention: ops/qattention.h QAttentionForward (int8 Q·Kᵀ and P·V, float softmax).
+//   * QAttention: ops/qattention.h QAttentionForward (int8 Q·Kᵀ and P·V, float softmax); QAttentionQkv runs the
+//     same code on column views of one [B, S, 3H] buffer (row strides 3H at qkv, qkv + H, qkv + 2H).
 //   The int8 rows, scales and row sums live in a QuantScratch the executor keeps, so steady-state runs reuse them.
 //
 // Usage
@@ -66,5 +67,9 @@ Status RunQEmbedding(const PlannedOp& op, const RtTensor& ids, const ConstantRef
 /// out = QAttention(q, k, v, mask) with q, k, v [B, S, H] of one shape; `mask` null or [B, S].
 Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
                      const RtTensor* mask, QuantScratch& scratch, RtTensor* out);
+
+/// out = QAttention(qkv[..., 0:H], qkv[..., H:2H], qkv[..., 2H:3H], mask) with qkv [B, S, 3H]; `mask` null or [B, S].
+Status RunQAttentionQkv(const PlannedOp& op, const RtTensor& qkv, const RtTensor* mask, QuantScratch& scratch,
+                        RtTensor* out);
 
 }  // namespace qc::exec

@@ -277,8 +277,8 @@ class Checker {
     return Status::Ok();
   }
 
-  // Format 1.1 ops: the feature and runtime they need are declared, operands and attributes follow
-  // format/qm_quant_rules.h.
+  // Quantized ops (format 1.1; QAttentionQkv 1.2): the feature and runtime they need are declared, operands and
+  // attributes follow format/qm_quant_rules.h.
   Status CheckQuantizedOpRules(uint32_t i) const {
     const fb::Op* op = m_.ops()->Get(i);
     const std::string feature = QuantizedOpFeature(op->type());
@@ -287,8 +287,9 @@ class Checker {
       listed = listed || View(m_.required_features()->Get(k)) == feature;
     }
     if (!listed) return Corrupt(OpText(i) + " is used but required_features does not list '" + feature + "'");
-    if (RuntimeVersion::Unpack(m_.min_runtime_version()) < kQuantizedOpsRuntime) {
-      return Corrupt(OpText(i) + " needs min_runtime_version >= " + kQuantizedOpsRuntime.ToString() + ", file says " +
+    const RuntimeVersion needs = QuantizedOpRuntime(op->type());
+    if (RuntimeVersion::Unpack(m_.min_runtime_version()) < needs) {
+      return Corrupt(OpText(i) + " needs min_runtime_version >= " + needs.ToString() + ", file says " +
                      RuntimeVersion::Unpack(m_.min_runtime_version()).ToString());
     }
     std::vector<QOperand> inputs(Size(op->inputs()));

@@ -146,11 +146,12 @@ enum class OpType : uint16_t {
   QLinear = 18,
   QEmbedding = 19,
   QAttention = 20,
+  QAttentionQkv = 21,
   MIN = Invalid,
-  MAX = QAttention
+  MAX = QAttentionQkv
 };
 
-inline const OpType (&EnumValuesOpType())[21] {
+inline const OpType (&EnumValuesOpType())[22] {
   static const OpType values[] = {
     OpType::Invalid,
     OpType::Embedding,
@@ -172,13 +173,14 @@ inline const OpType (&EnumValuesOpType())[21] {
     OpType::PrependToken,
     OpType::QLinear,
     OpType::QEmbedding,
-    OpType::QAttention
+    OpType::QAttention,
+    OpType::QAttentionQkv
   };
   return values;
 }
 
 inline const char * const *EnumNamesOpType() {
-  static const char * const names[22] = {
+  static const char * const names[23] = {
     "Invalid",
     "Embedding",
     "AddPositionEmbedding",
@@ -200,13 +202,14 @@ inline const char * const *EnumNamesOpType() {
     "QLinear",
     "QEmbedding",
     "QAttention",
+    "QAttentionQkv",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameOpType(OpType e) {
-  if (flatbuffers::IsOutRange(e, OpType::Invalid, OpType::QAttention)) return "";
+  if (flatbuffers::IsOutRange(e, OpType::Invalid, OpType::QAttentionQkv)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesOpType()[index];
 }

@@ -1,16 +1,18 @@
-// format/qm_quant_rules.h: the .qm rules of the quantized ops (QLinear, QEmbedding, QAttention; format 1.1), shared
-// by the writer's ValidateQmSpec and the reader's CheckModel so both enforce exactly the same thing.
+// format/qm_quant_rules.h: the .qm rules of the quantized ops (QLinear, QEmbedding, QAttention: format 1.1;
+// QAttentionQkv: format 1.2), shared by the writer's ValidateQmSpec and the reader's CheckModel so both enforce
+// exactly the same thing.
 //
 // Overview
 //   The file stores enumerated attributes as IntDatum holding the values below (docs/qm-format.md §4, the IR's
 //   ir/quant.h enums carry the same numbers; the exporter static_asserts that). A quantized op:
-//   * lists its feature in Model.required_features ("op.qlinear@1", "op.qembedding@1", "op.qattention@1": feature
-//     names are lower-case, docs/qm-format.md §7) and raises min_runtime_version to >= kQuantizedOpsRuntime, so a
-//     1.0 runtime refuses the file naming the runtime it needs;
+//   * lists its feature in Model.required_features ("op.qlinear@1", "op.qembedding@1", "op.qattention@1",
+//     "op.qattentionqkv@1": feature names are lower-case, docs/qm-format.md §7) and raises min_runtime_version to
+//     >= QuantizedOpRuntime(type), so an older runtime refuses the file naming the runtime it needs;
 //   * has every attribute (the exporter writes the defaults), of the right kind and range;
 //   * QLinear: weight is a U8 rank-1 constant of exactly QmPackedWeightBytes(format, N, K) bytes, w_scale an F32
 //     constant [1] or [N], bias F32 [N], x F32 with last dim K; QEmbedding: table a T2 / I4 / I8 [V, E] constant,
-//     scale an F32 constant [V], ids I64 / I32; QAttention: Attention's operands plus act_clip.
+//     scale an F32 constant [V], ids I64 / I32; QAttention: Attention's operands plus act_clip; QAttentionQkv:
+//     qkv F32 [B, S, 3H] (3H static, H a multiple of num_heads), an optional mask [B, S], QAttention's attributes.
 //   Callers describe operands and attributes through the small structs below; the check returns "" when the op is
 //   fine, else the reason (the caller prefixes the op).
 //
@@ -35,6 +37,8 @@ namespace qc::qm {
 
 /// The first runtime that executes (and the format minor that introduced) the quantized ops.
 inline constexpr RuntimeVersion kQuantizedOpsRuntime{0, 2, 0};
+/// The first runtime that executes QAttentionQkv (format 1.2).
+inline constexpr RuntimeVersion kQAttentionQkvRuntime{0, 3, 0};
 
 /// QLinear weight_format values (stored ints; never renumber).
 enum class QmWeightFormat : int64_t { kT2R4K128 = 1, kI4 = 2, kI8 = 3 };
@@ -44,7 +48,13 @@ enum class QmActGranularity : int64_t { kPerToken = 1, kPerTensor = 2, kStatic =
 enum class QmEpilogue : int64_t { kNone = 0, kGeluErf = 1, kGeluTanh = 2 };
 
 inline bool IsQuantizedOp(OpType type) {
-  return type == OpType::QLinear || type == OpType::QEmbedding || type == OpType::QAttention;
+  return type == OpType::QLinear || type == OpType::QEmbedding || type == OpType::QAttention ||
+         type == OpType::QAttentionQkv;
+}
+
+/// The oldest runtime that executes a quantized op (the min_runtime_version a file using it must carry).
+inline RuntimeVersion QuantizedOpRuntime(OpType type) {
+  return type == OpType::QAttentionQkv ? kQAttentionQkvRuntime : kQuantizedOpsRuntime;
 }
 
 /// The required-feature string of a quantized op, nullptr for the format 1.0 ops.
@@ -56,6 +66,8 @@ inline const char* QuantizedOpFeature(OpType type) {
       return "op.qembedding@1";
     case OpType::QAttention:
       return "op.qattention@1";
+    case OpType::QAttentionQkv:
+      return "op.qattentionqkv@1";
     default:
       return nullptr;
   }
@@ -215,6 +227,30 @@ std::string CheckQuantizedOp(OpType type, const std::vector<QOperand>& inputs, c
       if (inputs[i].dtype != DType::F32 || inputs[i].dims.size() != 3) {
         static const char* const kNames[] = {"q", "k", "v"};
         return OperandText(kNames[i], inputs[i]) + " must be F32 of rank 3";
+      }
+    }
+    return "";
+  }
+  if (type == OpType::QAttentionQkv) {
+    if (inputs.empty() || inputs.size() > 2 || !has(0)) return "takes inputs qkv and an optional attention_mask";
+    if (!(why = GetQAttr(lookup, AttrKey::num_heads, DatumKind::kInt, &a)).empty()) return why;
+    const int64_t heads = a.i;
+    if (heads <= 0) return "attribute 'num_heads' must be > 0";
+    if (!(why = GetQAttr(lookup, AttrKey::scale, DatumKind::kFloat, &a)).empty()) return why;
+    if (!(std::isfinite(a.f) && a.f > 0)) return "attribute 'scale' must be finite and > 0";
+    if (!(why = GetQAttr(lookup, AttrKey::act_clip, DatumKind::kFloat, &a)).empty()) return why;
+    if (!internal::ValidClip(a.f)) return "attribute 'act_clip' must be 0 (none) or finite and > 0";
+    // q, k and v are column ranges [0, H), [H, 2H), [2H, 3H) of the last dimension.
+    const QOperand& qkv = inputs[0];
+    if (qkv.dtype != DType::F32 || qkv.dims.size() != 3 || qkv.dims[2] <= 0 || qkv.dims[2] % 3 != 0 ||
+        (qkv.dims[2] / 3) % heads != 0) {
+      return OperandText("qkv", qkv) + " must be F32 [batch, sequence, 3·H] with a fixed last dimension 3·H, H a " +
+             "multiple of num_heads " + std::to_string(heads);
+    }
+    if (has(1)) {
+      const QOperand& m = inputs[1];
+      if ((m.dtype != DType::I64 && m.dtype != DType::I32 && m.dtype != DType::F32) || m.dims.size() != 2) {
+        return OperandText("attention_mask", m) + " must be I64, I32 or F32 [batch, sequence]";
       }
     }
     return "";

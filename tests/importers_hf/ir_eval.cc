@@ -260,6 +260,7 @@ Expected<EvalTensor> Run(const ir::Node& node, const std::vector<const EvalTenso
     case OpType::kQLinear:     // importers never emit quantized ops; tests/quantized checks them
     case OpType::kQEmbedding:
     case OpType::kQAttention:
+    case OpType::kQAttentionQkv:
       break;
   }
   return Unsupported(who + ": not implemented in the test evaluator");

@@ -202,3 +202,35 @@ TEST_CASE("QAttention: Attention's rules plus act_clip") {
   REQUIRE_FALSE(bad_heads.ok());
   CHECK(bad_heads.status().message().find("not divisible by num_heads 3") != std::string::npos);
 }
+
+TEST_CASE("QAttentionQkv: qkv [B, S, 3H] -> [B, S, H] with QAttention's attributes; bad widths name the node") {
+  GraphBuilder b;
+  const ValueId qkv = Must(b.AddInput("qkv", DType::kF32, {2, "s", 24}));
+  const ValueId mask = Must(b.AddInput("mask", DType::kI64, {2, "s"}));
+  Attributes attrs{{AttrName::kNumHeads, int64_t{2}}, {AttrName::kScale, 0.5}};
+  const ValueId y = Must(b.AddOp(OpType::kQAttentionQkv, "att", {qkv, mask}, attrs));
+  CHECK(b.graph().value(y).shape == Shape{Dim(2), Dim("s"), Dim(8)});
+  const Node& node = b.graph().node(b.graph().value(y).producer);
+  CHECK(Must(node.attributes.GetFloat(AttrName::kActClip, "n")) == 0.0);
+  CHECK(Must(node.attributes.GetFloat(AttrName::kMaskFill, "n")) == -10000.0);
+  CHECK(Must(b.AddOp(OpType::kQAttentionQkv, "no_mask", {qkv}, attrs)) != y);
+
+  const ValueId odd = Must(b.AddInput("odd", DType::kF32, {2, "s", 25}));
+  auto bad_width = b.AddOp(OpType::kQAttentionQkv, "att_odd", {odd}, attrs);
+  REQUIRE_FALSE(bad_width.ok());
+  CHECK(bad_width.status().message() ==
+        "node 'att_odd' (QAttentionQkv): input 0 'qkv' (f32[2, s, 25]) last dimension must be a static positive "
+        "multiple of 3 (q, k and v side by side)");
+  const ValueId symbolic = Must(b.AddInput("sym", DType::kF32, {2, "s", "h"}));
+  CHECK_FALSE(b.AddOp(OpType::kQAttentionQkv, "att_sym", {symbolic}, attrs).ok());
+  attrs.Set(AttrName::kNumHeads, int64_t{3});  // H = 8
+  auto bad_heads = b.AddOp(OpType::kQAttentionQkv, "att_heads", {qkv}, attrs);
+  REQUIRE_FALSE(bad_heads.ok());
+  CHECK(bad_heads.status().message() ==
+        "node 'att_heads' (QAttentionQkv): hidden size 8 is not divisible by num_heads 3");
+  attrs.Set(AttrName::kNumHeads, int64_t{2});
+  const ValueId short_mask = Must(b.AddInput("short_mask", DType::kI64, {2, 3}));
+  CHECK_FALSE(b.AddOp(OpType::kQAttentionQkv, "att_mask", {qkv, short_mask}, attrs).ok());
+  attrs.Set(AttrName::kActClip, -1.0);
+  CHECK_FALSE(b.AddOp(OpType::kQAttentionQkv, "att_clip", {qkv}, attrs).ok());
+}

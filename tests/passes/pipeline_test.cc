@@ -56,9 +56,10 @@ PipelineOptions Options(int bits) {
 
 TEST_CASE("the pipeline order is fixed and every name can be disabled; unknown names are an error") {
   const std::vector<std::string_view> names = PipelinePassNames();
-  REQUIRE(names.size() == 6);
+  REQUIRE(names.size() == 7);
   CHECK(names.front() == "constant_folding");
-  CHECK(names.back() == "fuse_gelu_epilogue");
+  CHECK(names[5] == "fuse_gelu_epilogue");
+  CHECK(names.back() == "merge_qkv");
   for (std::string_view n : names) CHECK(CheckPassNames({std::string(n)}).ok());
 
   ir::Graph g = ir::test::TinyBert();
@@ -73,10 +74,24 @@ TEST_CASE("the pipeline order is fixed and every name can be disabled; unknown n
   o.disabled = {"fuse_gelu_epilogue", "constant_folding"};
   auto ok = RunPipeline(g, o);
   REQUIRE_MESSAGE(ok.ok(), ok.status().ToString());
-  CHECK(ok->ran == std::vector<std::string>{"dead_code", "quantize_annotate", "calibrate", "lower_quantized"});
+  CHECK(ok->ran ==
+        std::vector<std::string>{"dead_code", "quantize_annotate", "calibrate", "lower_quantized", "merge_qkv"});
   size_t gelus = 0;
   for (const ir::Node& n : g.nodes()) gelus += n.op == ir::OpType::kGelu ? 1 : 0;
   CHECK(gelus == 1);
+
+  g = ir::test::TinyBert();
+  o.disabled = {"merge_qkv"};
+  auto unmerged = RunPipeline(g, o);
+  REQUIRE_MESSAGE(unmerged.ok(), unmerged.status().ToString());
+  CHECK(unmerged->ran.back() == "fuse_gelu_epilogue");
+  size_t attentions = 0, fused = 0;
+  for (const ir::Node& n : g.nodes()) {
+    attentions += n.op == ir::OpType::kQAttention ? 1 : 0;
+    fused += n.op == ir::OpType::kQAttentionQkv ? 1 : 0;
+  }
+  CHECK(attentions == 1);
+  CHECK(fused == 0);
 }
 
 TEST_CASE("the verifier runs after each pass and its error names the pass") {
@@ -103,9 +118,11 @@ TEST_CASE("pass errors name the pass; the dump prints the graph after each chang
   o.dump = &dump;
   auto ok = RunPipeline(g, o);
   REQUIRE(ok.ok());
-  CHECK(ok->changed == std::vector<std::string>{"quantize_annotate", "lower_quantized", "fuse_gelu_epilogue"});
+  CHECK(ok->changed ==
+        std::vector<std::string>{"quantize_annotate", "lower_quantized", "fuse_gelu_epilogue", "merge_qkv"});
   CHECK(dump.str().find("# after quantize_annotate\n") != std::string::npos);
   CHECK(dump.str().find("# after fuse_gelu_epilogue\n") != std::string::npos);
+  CHECK(dump.str().find("# after merge_qkv\n") != std::string::npos);
   CHECK(dump.str().find("# after dead_code\n") == std::string::npos);  // it changed nothing
 }
 
@@ -146,7 +163,7 @@ TEST_CASE("static activation scales come from the observer; without one the pass
     CHECK(amax < 2.0);
     ++statics;
   }
-  CHECK(statics == 7);
+  CHECK(statics == 5);  // q, k and v (one calibrated range) merged into one QLinear
   RunGraph(g, TinyBertInputs(4));
 
   g = ir::test::TinyBert();

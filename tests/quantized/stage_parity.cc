@@ -101,7 +101,8 @@ Expected<StageParityChecker> StageParityChecker::Open(const std::string& qm_path
   };
   for (const ir::Node& node : g.nodes()) {
     if (node.erased) continue;
-    if (node.op != ir::OpType::kQLinear && node.op != ir::OpType::kQAttention && node.op != ir::OpType::kQEmbedding) {
+    if (node.op != ir::OpType::kQLinear && node.op != ir::OpType::kQAttention &&
+        node.op != ir::OpType::kQAttentionQkv && node.op != ir::OpType::kQEmbedding) {
       continue;
     }
     Stage s;
@@ -130,7 +131,7 @@ Expected<StageParityChecker> StageParityChecker::Open(const std::string& qm_path
       s.w_int = SimDecodePackedWeight(static_cast<int>(format), weight->raw_data(), s.n, s.k);
       s.w_scale = FloatsOf(*w_scale);
       if (bias != nullptr) s.bias = FloatsOf(*bias);
-    } else if (node.op == ir::OpType::kQAttention) {
+    } else if (node.op == ir::OpType::kQAttention || node.op == ir::OpType::kQAttentionQkv) {
       for (size_t i = 0; i < node.inputs.size(); ++i) {
         s.inputs.push_back(node.inputs[i] == ir::kNoValue ? std::string() : expose(node.inputs[i]));
       }
@@ -211,14 +212,28 @@ std::vector<float> AsFloats(const HostTensor& h) {
   return std::vector<float>(h.ints.begin(), h.ints.end());
 }
 
+// QAttention's inputs, or QAttentionQkv's qkv [B, S, 3H] cut into its q, k and v column ranges.
 void CheckQAttention(const Stage& s, const std::vector<const HostTensor*>& in, const HostTensor& y, StageTotals* t) {
-  const HostTensor& q = *in[0];
-  const size_t batch = static_cast<size_t>(q.shape[0]), seq = static_cast<size_t>(q.shape[1]),
-               hidden = static_cast<size_t>(q.shape[2]);
+  const bool fused = s.op == ir::OpType::kQAttentionQkv;
+  const HostTensor& first = *in[0];
+  const size_t batch = static_cast<size_t>(first.shape[0]), seq = static_cast<size_t>(first.shape[1]),
+               hidden = static_cast<size_t>(first.shape[2]) / (fused ? 3 : 1);
+  std::vector<float> parts[3];
+  for (size_t p = 0; p < 3; ++p) {
+    if (!fused) {
+      parts[p] = in[p]->floats;
+      continue;
+    }
+    for (size_t row = 0; row < batch * seq; ++row) {
+      const float* src = first.floats.data() + row * 3 * hidden + p * hidden;
+      parts[p].insert(parts[p].end(), src, src + hidden);
+    }
+  }
+  const size_t mask_input = fused ? 1 : 3;
   std::vector<float> mask;
-  if (in.size() > 3 && in[3] != nullptr) mask = AsFloats(*in[3]);
-  const std::vector<float> want = SimQAttention(q.floats, in[1]->floats, in[2]->floats, mask.empty() ? nullptr : &mask,
-                                                batch, seq, hidden, s.heads, s.scale, s.mask_fill, s.clip);
+  if (in.size() > mask_input && in[mask_input] != nullptr) mask = AsFloats(*in[mask_input]);
+  const std::vector<float> want = SimQAttention(parts[0], parts[1], parts[2], mask.empty() ? nullptr : &mask, batch,
+                                                seq, hidden, s.heads, s.scale, s.mask_fill, s.clip);
   for (size_t e = 0; e < want.size(); ++e) {
     if (Bits(y.floats[e]) != Bits(want[e])) NoteMismatch(t, s, e, y.floats[e], want[e]);
   }
@@ -260,7 +275,7 @@ Status StageParityChecker::Check(const std::vector<NamedTensor>& inputs, std::ma
     StageTotals& t = (*totals)[std::string(ir::OpTypeName(s.op))];
     ++t.ops;
     if (s.op == ir::OpType::kQLinear) CheckQLinear(s, *in[0], *y, &t);
-    if (s.op == ir::OpType::kQAttention) CheckQAttention(s, in, *y, &t);
+    if (s.op == ir::OpType::kQAttention || s.op == ir::OpType::kQAttentionQkv) CheckQAttention(s, in, *y, &t);
     if (s.op == ir::OpType::kQEmbedding) CheckQEmbedding(s, *in[0], *y, &t);
   }
   return Status::Ok();

@@ -3,12 +3,13 @@
 //
 // Overview
 //   The model is re-imported with its quantized ops (exporters/qm/to_ir.h, allow_quantized), the inputs and output
-//   of every QLinear / QAttention / QEmbedding are made graph outputs, and the result is run by the runtime. Each op
-//   is then recomputed from the runtime's own inputs to it: weights decoded from the documented packed layout,
-//   activations quantized with §3's formulas, exact int64 products, §7's float epilogue. Checking op by op (rather
-//   than one simulated forward against another) is what makes bit equality meaningful for a deep model: a float
-//   LayerNorm summed in another order may move one activation across a rounding boundary, and everything after it
-//   would differ for a reason that is not a kernel error.
+//   of every QLinear / QAttention / QAttentionQkv (checked on its q, k, v column ranges) / QEmbedding are made graph
+//   outputs, and the result is run by the runtime. Each op is then recomputed from the runtime's own inputs to it:
+//   weights decoded from the documented packed layout, activations quantized with §3's formulas, exact int64
+//   products, §7's float epilogue. Checking op by op (rather than one simulated forward against another) is what
+//   makes bit equality meaningful for a deep model: a float LayerNorm summed in another order may move one
+//   activation across a rounding boundary, and everything after it would differ for a reason that is not a kernel
+//   error.
 //
 //   Per op the check counts
 //     - bit mismatches: runtime output != the contract formula evaluated in float32 (docs/quantization.md §7), i.e.

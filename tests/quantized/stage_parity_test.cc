@@ -1,8 +1,9 @@
 // Models compressed by the qcompress CLI, checked op by op against the independent simulation (stage_parity.h):
-// every QLinear, QAttention and QEmbedding must equal the contract formula bit for bit on the runtime's own
-// activations, at 1 and 2 threads, for t2 / i4 / i8 weights, per-token / per-tensor / static activations, clips and
-// GELU epilogues. The simulation's weight decoders are first checked against the runtime's packers, so a decoder
-// that agreed with a broken layout could not pass unnoticed.
+// every QLinear, QAttention (QAttentionQkv after merge_qkv; QAttention in a model compiled without it) and QEmbedding
+// must equal the contract formula bit for bit on the runtime's own activations, at 1 and 2 threads, for t2 / i4 / i8
+// weights, per-token / per-tensor / static activations, clips and GELU epilogues. The simulation's weight decoders
+// are first checked against the runtime's packers, so a decoder that agreed with a broken layout could not pass
+// unnoticed.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -86,6 +87,7 @@ TEST_CASE("every quantized op of CLI-compressed models equals the simulation bit
   };
   const std::vector<Case> cases = {
       {"t2_default", "--bits 2 --distill none"},
+      {"t2_unmerged", "--bits 2 --distill none --disable-pass merge_qkv"},  // separate q/k/v and QAttention
       {"t2_attention", "--config " + Quote(config2)},
       {"t2_static", "--bits 2 --calib " + Quote(calib.string())},
       {"i4_clip", "--config " + Quote(config4)},
@@ -94,7 +96,7 @@ TEST_CASE("every quantized op of CLI-compressed models equals the simulation bit
   const std::vector<std::string> texts = {"a gripping film", "the plot is dull, the acting worse, and it runs long",
                                           "hello world", "?"};
   const std::vector<std::string> pairs = {"it is good", "", "a much longer second segment of the pair here", "x"};
-  bool saw_attention = false, saw_embedding = false, saw_gelu_model = false;
+  bool saw_attention = false, saw_fused_attention = false, saw_embedding = false, saw_gelu_model = false;
   for (const Case& c : cases) {
     CAPTURE(c.name);
     const fs::path model = Compress(c.name, c.args);
@@ -119,11 +121,13 @@ TEST_CASE("every quantized op of CLI-compressed models equals the simulation bit
         CHECK(t.max_fq_relative < 1e-5);
       }
       saw_attention = saw_attention || totals.count("QAttention") == 1;
+      saw_fused_attention = saw_fused_attention || totals.count("QAttentionQkv") == 1;
       saw_embedding = saw_embedding || totals.count("QEmbedding") == 1;
       saw_gelu_model = saw_gelu_model || totals.at("QLinear").ops > 0;
     }
   }
   CHECK(saw_attention);
+  CHECK(saw_fused_attention);
   CHECK(saw_embedding);
   CHECK(saw_gelu_model);
 }
