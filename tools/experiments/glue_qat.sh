@@ -12,6 +12,8 @@
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 600; SST-2 len 64 batch 32 N 600 (the paper's 1,605 and 6,315 do not fit
 # this 2-core machine: ~3 s/step). TI step 1 = 10% of N, gradual schedule. Needs a LibTorch build (QC_BUILD_DIR).
+# Teachers: 3 epochs, lr 5e-5, BertAdam, last state by default. RTE's stays at chance that way; the documented RTE
+# teacher used --teacher-epochs 5 --teacher-lr 2e-5 --teacher-batch 16 --teacher-optimizer adamw --teacher-keep best.
 # shellcheck source=tools/experiments/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
