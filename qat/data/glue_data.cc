@@ -94,7 +94,8 @@ Expected<TsvLayout> DetectTsvLayout(const std::string& path, const std::vector<s
   }
   // CoLA: no header; source, label, original label, sentence.
   if (first.size() == 4 && (first[1] == "0" || first[1] == "1")) return TsvLayout{3, -1, 1, false};
-  return InvalidArgument(path + ":1: cannot detect the column layout (no known header such as 'sentence', "
+  return InvalidArgument(path +
+                         ":1: cannot detect the column layout (no known header such as 'sentence', "
                          "'sentence1', 'label', and not CoLA's 4 columns); give the columns");
 }
 

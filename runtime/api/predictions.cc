@@ -26,14 +26,14 @@ Expected<std::vector<std::vector<size_t>>> RunGroups(const Session& session, con
   std::vector<size_t> order(texts.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   const auto& inputs = session.model().inputs();
-  const bool masked = std::any_of(inputs.begin(), inputs.end(),
-                                  [](const ValueSignature& s) { return s.name == "attention_mask"; });
+  const bool masked =
+      std::any_of(inputs.begin(), inputs.end(), [](const ValueSignature& s) { return s.name == "attention_mask"; });
   if (masked || texts.size() < 2 || all.empty()) return std::vector<std::vector<size_t>>{order};
   std::map<int64_t, std::vector<size_t>> by_length;
   for (size_t i = 0; i < texts.size(); ++i) {
-    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> one,
-                        session.Tokenize({texts[i]}, pairs.empty() ? std::vector<std::string>{}
-                                                                   : std::vector<std::string>{pairs[i]}));
+    QC_ASSIGN_OR_RETURN(
+        std::vector<NamedTensor> one,
+        session.Tokenize({texts[i]}, pairs.empty() ? std::vector<std::string>{} : std::vector<std::string>{pairs[i]}));
     by_length[one.front().tensor.shape.back()].push_back(i);
   }
   std::vector<std::vector<size_t>> groups;
@@ -164,8 +164,8 @@ Expected<HostTensor> Session::EmbedText(const std::vector<std::string>& texts, c
     if (groups.size() == 1) return part;
     if (!IsFloatMatrix(part) || part.shape[0] != static_cast<int64_t>(rows.size()) ||
         (hidden >= 0 && part.shape[1] != hidden)) {
-      return Internal(model().path() + ": embedding " + ShapeText(part.shape) + " for " +
-                      std::to_string(rows.size()) + " texts");
+      return Internal(model().path() + ": embedding " + ShapeText(part.shape) + " for " + std::to_string(rows.size()) +
+                      " texts");
     }
     hidden = part.shape[1];
     rows_out.resize(texts.size() * static_cast<size_t>(hidden));

@@ -86,8 +86,9 @@ TEST_CASE("--finetune trains a float teacher and reports both scores") {
 TEST_CASE("--keep best exports the best evaluation's state; --optimizer adamw is recorded") {
   const fs::path out = Dir() / "best.qm";
   const fs::path json = Dir() / "best.json";
-  const Result r = Qcompress("--finetune" + DataFlags() + " --steps 24 --eval-every 4 --optimizer adamw --keep best -o " +
-                             Q(out) + " --report " + Q(json));
+  const Result r =
+      Qcompress("--finetune" + DataFlags() + " --steps 24 --eval-every 4 --optimizer adamw --keep best -o " + Q(out) +
+                " --report " + Q(json));
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   const size_t best_at = r.output.find(" at step ");
   const size_t exported_at = r.output.find("exporting the step-");
@@ -171,17 +172,17 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
     int code;
   };
   const Case cases[] = {
-      {"--bits 2 --distill ti" + out, 2},                                       // no --data
-      {"--distill kd" + data + out, 2},                                         // QAT without --bits
-      {"--bits 2 --distill magic" + data + out, 2},                             // unknown mode
-      {"--finetune --bits 2" + data + out, 2},                                  // fine-tune makes a float model
-      {"--bits 2 --distill none --max-drop 0.01" + out, 2},                     // a gate needs --eval
-      {"--bits 2 --distill ti --steps 4 --ti-steps 4" + data + out, 2},         // step 1 must leave a step 2
+      {"--bits 2 --distill ti" + out, 2},                                // no --data
+      {"--distill kd" + data + out, 2},                                  // QAT without --bits
+      {"--bits 2 --distill magic" + data + out, 2},                      // unknown mode
+      {"--finetune --bits 2" + data + out, 2},                           // fine-tune makes a float model
+      {"--bits 2 --distill none --max-drop 0.01" + out, 2},              // a gate needs --eval
+      {"--bits 2 --distill ti --steps 4 --ti-steps 4" + data + out, 2},  // step 1 must leave a step 2
       {"--bits 2 --distill kd --text-col 0 --text-col 1 --text-col 2" + data + out, 2},
-      {"--bits 2 --distill kd --data " + Q(Dir() / "missing.tsv") + out, 1},   // unreadable data
-      {"--bits 2 --distill kd --max-length 512" + data + out, 2},               // longer than the model's positions
-      {"--bits 2 --distill kd --keep best" + data + out, 2},                    // best by what: no --eval
-      {"--bits 2 --distill kd --optimizer sgd" + data + out, 2},                // unknown optimizer
+      {"--bits 2 --distill kd --data " + Q(Dir() / "missing.tsv") + out, 1},  // unreadable data
+      {"--bits 2 --distill kd --max-length 512" + data + out, 2},             // longer than the model's positions
+      {"--bits 2 --distill kd --keep best" + data + out, 2},                  // best by what: no --eval
+      {"--bits 2 --distill kd --optimizer sgd" + data + out, 2},              // unknown optimizer
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
