@@ -12,6 +12,7 @@
 #include "format/qm_quant_rules.h"
 #include "ir/builder.h"
 #include "ir/printer.h"
+#include "qm_refusal_cases.h"
 #include "qm_test_util.h"
 
 namespace {
@@ -100,43 +101,21 @@ TEST_CASE("QAttentionQkv round-trips IR -> .qm -> IR as OpType 21 with op.qatten
 
 TEST_CASE("the writer refuses a QAttentionQkv that breaks a rule, naming the op") {
   const qm::QmModelSpec good = Must(qc::BuildQmSpec(QkvGraph(), {}));
-  struct Case {
-    std::string name;
-    std::function<void(qm::QmModelSpec&)> mutate;
-    const char* message;
-  };
-  const std::vector<Case> cases = {
+  qc::test::CheckWriterRefuses(good, {
       {"no feature", [](qm::QmModelSpec& s) { s.required_features.clear(); },
        "op 0 'layer.0.attn' (QAttentionQkv) is used but required_features does not list 'op.qattentionqkv@1'"},
       {"0.2.0 runtime", [](qm::QmModelSpec& s) { s.min_runtime_version = qm::kQuantizedOpsRuntime; },
        "op 0 'layer.0.attn' (QAttentionQkv) needs min_runtime_version >= 0.3.0, spec says 0.2.0"},
       {"last dim 25", [](qm::QmModelSpec& s) { s.values[0].shape[2] = qm::DimSpec::Fixed(25); },
        "op 0 'layer.0.attn' (QAttentionQkv): input 'qkv' (F32[?, ?, 25]) must be F32 [batch, sequence, 3·H]"},
-  };
-  qc::test::TempDir dir;
-  REQUIRE(qm::WriteQmFile(good, dir.File("good.qm")).ok());
-  for (const Case& c : cases) {
-    CAPTURE(c.name);
-    qm::QmModelSpec spec = good;
-    c.mutate(spec);
-    const qc::Status status = qm::WriteQmFile(spec, dir.File("bad.qm"));
-    REQUIRE_FALSE(status.ok());
-    CHECK(status.code() == StatusCode::kInvalidArgument);
-    CHECK_MESSAGE(status.message().find(c.message) != std::string::npos, status.message());
-  }
+  });
 }
 
 TEST_CASE("the reader refuses hand-broken QAttentionQkv files naming the op") {
   auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(QkvRaw()));
   REQUIRE_MESSAGE(valid.ok(), valid.status().ToString());
   CHECK(valid->op(0).type() == qm::OpType::QAttentionQkv);
-  struct Case {
-    std::string name;
-    std::function<void(RawModel&)> mutate;
-    StatusCode code;
-    const char* message;
-  };
-  const std::vector<Case> cases = {
+  qc::test::CheckReaderRefuses(QkvRaw(), {
       {"last dim 25",
        [](RawModel& m) {
          m.values[0].shape = {-1, -2, 25};
@@ -170,14 +149,5 @@ TEST_CASE("the reader refuses hand-broken QAttentionQkv files naming the op") {
        "op 0 'layer.0.attn' (QAttentionQkv): takes inputs qkv and an optional attention_mask"},
       {"act_clip missing", [](RawModel& m) { m.ops[0].attrs.pop_back(); }, StatusCode::kCorruptData,
        "attribute 'act_clip' is missing"},
-  };
-  for (const Case& c : cases) {
-    CAPTURE(c.name);
-    RawModel m = QkvRaw();
-    c.mutate(m);
-    auto file = qc::test::OpenBytes(qc::test::AssembleRaw(m));
-    REQUIRE_FALSE(file.ok());
-    CHECK(file.status().code() == c.code);
-    CHECK_MESSAGE(file.status().message().find(c.message) != std::string::npos, file.status().message());
-  }
+  });
 }

@@ -11,6 +11,7 @@
 #include "format/qm_quant_rules.h"
 #include "ir/builder.h"
 #include "ir/quant.h"
+#include "qm_refusal_cases.h"
 #include "qm_test_util.h"
 #include "quant/t2_pack.h"
 
@@ -154,12 +155,7 @@ TEST_CASE("quantized ops round-trip IR -> .qm with their feature and runtime ver
 TEST_CASE("the writer refuses quantized ops that break a rule, naming the op") {
   const ir::Graph graph = QuantGraph();
   const qm::QmModelSpec good = Must(qc::BuildQmSpec(graph, {}));
-  struct Case {
-    std::string name;
-    std::function<void(qm::QmModelSpec&)> mutate;
-    const char* message;
-  };
-  const std::vector<Case> cases = {
+  qc::test::CheckWriterRefuses(good, {
       {"no feature", [](qm::QmModelSpec& s) { s.required_features = {"op.qembedding@1"}; },
        "op 0 'fc' (QLinear) is used but required_features does not list 'op.qlinear@1'"},
       {"old runtime", [](qm::QmModelSpec& s) { s.min_runtime_version = qm::kFormatFloorRuntime; },
@@ -186,31 +182,14 @@ TEST_CASE("the writer refuses quantized ops that break a rule, naming the op") {
          s.values[2].constant->size = 20;
        },
        "input 'w_scale' (F32[5]) must be an F32 constant [1] or [6]"},
-  };
-  qc::test::TempDir dir;
-  REQUIRE(qm::WriteQmFile(good, dir.File("good.qm")).ok());
-  for (const Case& c : cases) {
-    CAPTURE(c.name);
-    qm::QmModelSpec spec = good;
-    c.mutate(spec);
-    const qc::Status status = qm::WriteQmFile(spec, dir.File("bad.qm"));
-    REQUIRE_FALSE(status.ok());
-    CHECK(status.code() == StatusCode::kInvalidArgument);
-    CHECK_MESSAGE(status.message().find(c.message) != std::string::npos, status.message());
-  }
+  });
 }
 
 TEST_CASE("the reader refuses hostile quantized ops with specific errors") {
   auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(QLinearRaw()));
   REQUIRE_MESSAGE(valid.ok(), valid.status().ToString());
   CHECK(valid->op(0).type() == qm::OpType::QLinear);
-  struct Case {
-    std::string name;
-    std::function<void(RawModel&)> mutate;
-    StatusCode code;
-    const char* message;
-  };
-  const std::vector<Case> cases = {
+  qc::test::CheckReaderRefuses(QLinearRaw(), {
       {"1.0 runtime floor",
        [](RawModel& m) { m.min_runtime_version = m.preamble_min_runtime_version = qm::kFormatFloorRuntime.Packed(); },
        StatusCode::kCorruptData, "op 0 'fc' (QLinear) needs min_runtime_version >= 0.2.0, file says 0.1.0"},
@@ -244,14 +223,5 @@ TEST_CASE("the reader refuses hostile quantized ops with specific errors") {
        "has an op type unknown to this runtime"},
       {"unknown attribute key 17", [](RawModel& m) { m.ops[0].attrs[6].key = 17; }, StatusCode::kUnsupported,
        "has attribute key <unknown 17>, unknown to this runtime"},
-  };
-  for (const Case& c : cases) {
-    CAPTURE(c.name);
-    RawModel m = QLinearRaw();
-    c.mutate(m);
-    auto file = qc::test::OpenBytes(qc::test::AssembleRaw(m));
-    REQUIRE_FALSE(file.ok());
-    CHECK(file.status().code() == c.code);
-    CHECK_MESSAGE(file.status().message().find(c.message) != std::string::npos, file.status().message());
-  }
+  });
 }
