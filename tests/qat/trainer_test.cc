@@ -25,6 +25,13 @@ namespace {
 
 std::filesystem::path Shared(const std::string& relative) { return qc::test::SharedDir() / "data" / relative; }
 
+// The SST-2 cases need ../shared/data; without it they say so and skip.
+bool HaveGlueData() {
+  if (std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) return true;
+  MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
+  return false;
+}
+
 qc::ir::Graph TinyClassifier() {
   qc::qat::test::SyntheticEncoderSpec spec;
   spec.vocab = 30522;
@@ -76,10 +83,7 @@ double Mean(const std::vector<double>& v, size_t from, size_t to) {
 }  // namespace
 
 TEST_CASE("SST-2 subset: float fine-tuning makes a teacher, KD-QAT and two-step TI improve their loss") {
-  if (!std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) {
-    MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
-    return;
-  }
+  if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();
   REQUIRE(data.train.size() == 200);
   qc::ir::Graph graph = TinyClassifier();
@@ -138,10 +142,7 @@ TEST_CASE("SST-2 subset: float fine-tuning makes a teacher, KD-QAT and two-step 
 }
 
 TEST_CASE("whole runs are deterministic at any thread count and resume exactly (TI two-step, across the phase boundary)") {
-  if (!std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) {
-    MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
-    return;
-  }
+  if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();
   const qc::ir::Graph start = TinyClassifier();
   qc::qat::TrainerOptions o;
@@ -191,10 +192,7 @@ TEST_CASE("whole runs are deterministic at any thread count and resume exactly (
 }
 
 TEST_CASE("keep_best writes back the best evaluated state, not the last") {
-  if (!std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) {
-    MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
-    return;
-  }
+  if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();
   const qc::ir::Graph start = TinyClassifier();
   qc::qat::TrainerOptions o;
@@ -301,10 +299,7 @@ TEST_CASE("QAT step time (reported, not asserted)") {
 }
 
 TEST_CASE("a bare encoder import gets a classifier head, its own tokenizer, and fine-tunes into a teacher") {
-  if (!std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) {
-    MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
-    return;
-  }
+  if (!HaveGlueData()) return;
   qc::hf::HfImportOptions io;
   io.output = qc::hf::HfOutput::kLastHiddenState;
   auto imported = qc::hf::ImportHfDirectory((qc::test::FixturesDir() / "hf" / "bert_tiny").string(), io);
