@@ -22,18 +22,20 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 // together (no padding at all) instead. With an attention mask, or a fixed pad_to_length, everything is one batch.
 Expected<std::vector<std::vector<size_t>>> RunGroups(const Session& session, const std::vector<std::string>& texts,
                                                      const std::vector<std::string>& pairs) {
-  QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> all, session.Tokenize(texts, pairs));  // validates the arguments
   std::vector<size_t> order(texts.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   const auto& inputs = session.model().inputs();
   const bool masked =
       std::any_of(inputs.begin(), inputs.end(), [](const ValueSignature& s) { return s.name == "attention_mask"; });
-  if (masked || texts.size() < 2 || all.empty()) return std::vector<std::vector<size_t>>{order};
+  // One batch, tokenized once by the caller; bad arguments (no texts, a pair count that differs) are reported there.
+  const bool bad_pairs = !pairs.empty() && pairs.size() != texts.size();
+  if (masked || texts.size() < 2 || bad_pairs) return std::vector<std::vector<size_t>>{order};
   std::map<int64_t, std::vector<size_t>> by_length;
   for (size_t i = 0; i < texts.size(); ++i) {
     QC_ASSIGN_OR_RETURN(
         std::vector<NamedTensor> one,
         session.Tokenize({texts[i]}, pairs.empty() ? std::vector<std::string>{} : std::vector<std::string>{pairs[i]}));
+    if (one.empty()) return std::vector<std::vector<size_t>>{order};  // no token input: RunText says why
     by_length[one.front().tensor.shape.back()].push_back(i);
   }
   std::vector<std::vector<size_t>> groups;
@@ -41,9 +43,10 @@ Expected<std::vector<std::vector<size_t>>> RunGroups(const Session& session, con
   return groups;
 }
 
-std::vector<std::string> Pick(const std::vector<std::string>& v, const std::vector<size_t>& rows) {
+// v's entries at `rows`; a single group (all rows) passes v through, so RunText sees the caller's own arguments.
+std::vector<std::string> Pick(const std::vector<std::string>& v, const std::vector<size_t>& rows, bool whole) {
+  if (whole || v.empty()) return v;
   std::vector<std::string> out;
-  if (v.empty()) return out;
   for (size_t r : rows) out.push_back(v[r]);
   return out;
 }
@@ -136,9 +139,10 @@ Expected<HostTensor> Embed(const Model& model, const std::vector<NamedTensor>& o
 Expected<std::vector<Prediction>> Session::ClassifyText(const std::vector<std::string>& texts,
                                                         const std::vector<std::string>& pairs) {
   QC_ASSIGN_OR_RETURN(auto groups, RunGroups(*this, texts, pairs));
+  const bool whole = groups.size() == 1;
   std::vector<Prediction> predictions(texts.size());
   for (const std::vector<size_t>& rows : groups) {
-    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, RunText(Pick(texts, rows), Pick(pairs, rows)));
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, RunText(Pick(texts, rows, whole), Pick(pairs, rows, whole)));
     QC_ASSIGN_OR_RETURN(std::vector<Prediction> part, Classify(model(), outputs));
     if (part.size() != rows.size()) {
       return Internal(model().path() + ": " + std::to_string(part.size()) + " predictions for " +
@@ -151,10 +155,11 @@ Expected<std::vector<Prediction>> Session::ClassifyText(const std::vector<std::s
 
 Expected<HostTensor> Session::EmbedText(const std::vector<std::string>& texts, const std::vector<std::string>& pairs) {
   QC_ASSIGN_OR_RETURN(auto groups, RunGroups(*this, texts, pairs));
+  const bool whole = groups.size() == 1;
   std::vector<float> rows_out;
   int64_t hidden = -1;
   for (const std::vector<size_t>& rows : groups) {
-    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, Tokenize(Pick(texts, rows), Pick(pairs, rows)));
+    QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> inputs, Tokenize(Pick(texts, rows, whole), Pick(pairs, rows, whole)));
     QC_ASSIGN_OR_RETURN(std::vector<NamedTensor> outputs, Run(inputs));
     const HostTensor* mask = nullptr;
     for (const NamedTensor& in : inputs) {
