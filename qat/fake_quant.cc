@@ -271,6 +271,11 @@ torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip) {
   return FakeQuantized(w, q, clip);
 }
 
+torch::Tensor FakeQuantTwnRows(const torch::Tensor& rows, float clip) {
+  const QuantizedRows q = TwnCodesUncached(rows, true, clip);
+  return FakeQuantized(rows, q, clip);
+}
+
 torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row) {
   TORCH_CHECK(bits == 8 || bits == 4, "integer weight quantization supports 8 or 4 bits, got ", bits);
   const QuantizedRows q = QuantizeSymmetric(w.detach(), per_row, 0.0f, bits == 8 ? 127 : 7);

@@ -47,6 +47,10 @@ QuantizedRows QuantizeSymmetric(const torch::Tensor& x, bool per_row, float clip
 /// 2-D weight. Throws c10::Error on non-finite weights (caught by TorchModel::Forward).
 torch::Tensor FakeQuantTwn(const torch::Tensor& w, bool per_row, float clip = 2.5f);
 
+/// FakeQuantTwn per row, never cached: for rows gathered by an Embedding (a fresh tensor each forward, whose address a
+/// cache keyed by storage could see reused by another gather within one TwnCacheScope).
+torch::Tensor FakeQuantTwnRows(const torch::Tensor& rows, float clip = 2.5f);
+
 /// While one is alive, the TWN codes and α of a weight (by storage, shape, granularity and clip) are computed once
 /// and reused by every forward, from any thread. Open one only around work that does not change the weights: the
 /// trainer opens one per step (both shards' forwards see the same weights; the optimizer runs after it closes).

@@ -80,6 +80,15 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
           }));
       continue;
     }
+    if (sites[i].op == ir::OpType::kEmbedding && q->granularity == ir::WeightGranularity::kPerRow) {
+      // Row-wise: the Embedding quantizes only the rows a batch reads (same values, a fraction of the work).
+      if (q->bits == ir::WeightBits::kTernary) {
+        const float clip = recipe.twn_clip;
+        fn = [clip](const torch::Tensor& rows) { return FakeQuantTwnRows(rows, clip); };
+      }
+      QC_RETURN_IF_ERROR(model.SetWeightTransform(i, std::move(fn), WeightTransformScope::kRows));
+      continue;
+    }
     QC_RETURN_IF_ERROR(model.SetWeightTransform(i, std::move(fn)));
   }
   // Activations: the input of every Linear whose weight is quantized (QLinear quantizes its input).

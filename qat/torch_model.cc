@@ -198,12 +198,13 @@ const std::vector<ActivationSite>& TorchModel::activation_sites() const {
   return impl_->activation_sites;
 }
 
-Status TorchModel::SetWeightTransform(size_t site, TensorTransform transform) {
+Status TorchModel::SetWeightTransform(size_t site, TensorTransform transform, WeightTransformScope scope) {
   if (site >= impl_->weight_transforms.size()) {
     return OutOfRange("weight site " + std::to_string(site) + " does not exist (the model has " +
                       std::to_string(impl_->weight_transforms.size()) + ")");
   }
   impl_->weight_transforms[site] = std::move(transform);
+  impl_->weight_transform_scopes[site] = scope;
   return Status::Ok();
 }
 
@@ -220,6 +221,7 @@ size_t TorchModel::SetWeightTransforms(const std::function<TensorTransform(const
   size_t count = 0;
   for (size_t i = 0; i < impl_->weight_sites.size(); ++i) {
     impl_->weight_transforms[i] = factory(impl_->weight_sites[i]);
+    impl_->weight_transform_scopes[i] = WeightTransformScope::kWholeTensor;
     count += impl_->weight_transforms[i] ? 1 : 0;
   }
   return count;
@@ -236,6 +238,7 @@ size_t TorchModel::SetActivationTransforms(const std::function<TensorTransform(c
 
 void TorchModel::ClearTransforms() {
   for (TensorTransform& t : impl_->weight_transforms) t = nullptr;
+  for (WeightTransformScope& s : impl_->weight_transform_scopes) s = WeightTransformScope::kWholeTensor;
   for (LinearFunction& f : impl_->linear_functions) f = nullptr;
   for (TensorTransform& t : impl_->activation_transforms) t = nullptr;
   impl_->attention_quant = false;

@@ -59,6 +59,11 @@ namespace qc::qat {
 /// tensor of the same shape; it may keep state (scales) and carry its own autograd logic.
 using TensorTransform = std::function<torch::Tensor(const torch::Tensor&)>;
 
+/// What a weight transform may be applied to. kRows: it maps each row on its own (per-row TWN or int quantization),
+/// so transform(w)[r] == transform(w[rows])[i] for w[rows][i] == w[r]; an Embedding then transforms only the rows a
+/// batch reads (a 30k-row table is read a few hundred rows at a time), with identical values and gradients.
+enum class WeightTransformScope : uint8_t { kWholeTensor, kRows };
+
 /// Replaces a Linear's whole computation y = f(x, W, b) (x after any intervention detach, W the raw parameter, b the
 /// bias or nullopt): the QLinear simulation of qat/fake_quant.h. Must return [..., N].
 using LinearFunction =
@@ -198,7 +203,8 @@ class TorchModel {
   const std::vector<WeightSite>& weight_sites() const;
   const std::vector<ActivationSite>& activation_sites() const;
   /// Installs (or with nullptr removes) the transform of one site; an error for an out-of-range index.
-  Status SetWeightTransform(size_t site, TensorTransform transform);
+  Status SetWeightTransform(size_t site, TensorTransform transform,
+                            WeightTransformScope scope = WeightTransformScope::kWholeTensor);
   Status SetActivationTransform(size_t site, TensorTransform transform);
   /// Asks `factory` for every site's transform (nullptr = none); returns how many sites got one.
   size_t SetWeightTransforms(const std::function<TensorTransform(const WeightSite&)>& factory);

@@ -82,6 +82,7 @@ class Compiler {
     AddValueTaps();
     AddReleases();
     m_.weight_transforms.resize(m_.weight_sites.size());
+    m_.weight_transform_scopes.resize(m_.weight_sites.size(), WeightTransformScope::kWholeTensor);
     m_.linear_functions.resize(m_.weight_sites.size());
     m_.activation_transforms.resize(m_.activation_sites.size());
     return Status::Ok();

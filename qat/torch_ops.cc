@@ -40,8 +40,10 @@ class StepRunner {
   }
 
   // Input 1 through the site's weight transform, if any.
-  Expected<torch::Tensor> Weight() const {
-    const torch::Tensor& w = In(1);
+  Expected<torch::Tensor> Weight() const { return Transformed(In(1)); }
+
+  // The weight site's transform applied to w (the whole weight, or the rows of it an Embedding reads).
+  Expected<torch::Tensor> Transformed(const torch::Tensor& w) const {
     if (step_.weight_site < 0) return w;
     const TensorTransform& fn = impl_.weight_transforms[static_cast<size_t>(step_.weight_site)];
     if (!fn) return w;
@@ -125,7 +127,7 @@ class StepRunner {
     if (ids.scalar_type() != torch::kLong && ids.scalar_type() != torch::kInt) {
       return InvalidArgument(step_.what + ": ids must be i64 or i32");
     }
-    QC_ASSIGN_OR_RETURN(torch::Tensor table, Weight());
+    const torch::Tensor& table = In(1);
     const int64_t rows = table.size(0);
     if (ids.numel() > 0) {
       const int64_t lo = ids.min().item<int64_t>();
@@ -135,7 +137,19 @@ class StepRunner {
                           std::to_string(rows) + ")");
       }
     }
-    return at::embedding(table, ids.to(torch::kLong));
+    const torch::Tensor ids64 = ids.to(torch::kLong);
+    const bool row_wise =
+        step_.weight_site >= 0 &&
+        impl_.weight_transform_scopes[static_cast<size_t>(step_.weight_site)] == WeightTransformScope::kRows;
+    if (row_wise) {
+      // A row-wise transform of only the rows read (sorted unique ids; gradients reach the table through
+      // index_select): the same values as transforming the whole table, at a batch's cost instead of the table's.
+      const auto [used, position] = at::_unique(ids64.reshape({-1}), /*sorted=*/true, /*return_inverse=*/true);
+      QC_ASSIGN_OR_RETURN(torch::Tensor used_rows, Transformed(table.index_select(0, used)));
+      return at::embedding(used_rows, position.reshape(ids64.sizes()));
+    }
+    QC_ASSIGN_OR_RETURN(torch::Tensor quantized_table, Weight());
+    return at::embedding(quantized_table, ids64);
   }
 
   Expected<torch::Tensor> AddPositionEmbedding() {

@@ -79,6 +79,7 @@ struct TorchModel::Impl {
   std::vector<WeightSite> weight_sites;
   std::vector<ActivationSite> activation_sites;
   std::vector<TensorTransform> weight_transforms;      ///< by weight site; empty function = none
+  std::vector<WeightTransformScope> weight_transform_scopes;  ///< by weight site
   std::vector<TensorTransform> activation_transforms;  ///< by activation site
   std::vector<LinearFunction> linear_functions;       ///< by weight site; empty function = none
   bool attention_quant = false;  ///< SetAttentionQuantization

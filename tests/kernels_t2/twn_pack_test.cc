@@ -2,6 +2,7 @@
 // byte positions and shifts as documented, padding codes, round trips through both packers, and the errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -106,6 +107,101 @@ TEST_CASE("TWN: all-zero groups, empty tensors and bad input") {
   CHECK(nan.status.code() == qc::StatusCode::kInvalidArgument);
   CHECK(nan.status.message().find("col 1") != std::string::npos);
   CHECK_FALSE(Run({1.0f}, 1, 1, TwnGranularity::kPerTensor, 0.0f).status.ok());
+}
+
+namespace {
+
+// The contract of docs/quantization.md §2 written as the plainest loop: element i of a group (row-major) adds to
+// partial i mod 8 in double, partials summed 0..7. The library runs these lanes as vectors; results must be identical.
+struct PlainGroup {
+  float delta, alpha;
+};
+
+PlainGroup PlainTwnGroup(const std::vector<float>& w, size_t row0, size_t row1, size_t cols, size_t stride,
+                         float clip) {
+  const auto magnitude = [&](size_t r, size_t c) {
+    return std::fabs(std::min(std::max(w[r * stride + c], -clip), clip));
+  };
+  double part[8] = {};
+  size_t i = 0;
+  for (size_t r = row0; r < row1; ++r) {
+    for (size_t c = 0; c < cols; ++c, ++i) part[i % 8] += magnitude(r, c);
+  }
+  double sum = 0.0;
+  for (double p : part) sum += p;
+  const size_t count = (row1 - row0) * cols;
+  const float delta = qc::kTwnThresholdFactor * static_cast<float>(sum / static_cast<double>(count));
+  double kept_part[8] = {};
+  size_t kept = 0;
+  i = 0;
+  for (size_t r = row0; r < row1; ++r) {
+    for (size_t c = 0; c < cols; ++c, ++i) {
+      const float a = magnitude(r, c);
+      if (a > delta) kept_part[i % 8] += a, ++kept;
+    }
+  }
+  double kept_sum = 0.0;
+  for (double p : kept_part) kept_sum += p;
+  return {delta, kept > 0 ? static_cast<float>(kept_sum / static_cast<double>(kept)) : 0.0f};
+}
+
+}  // namespace
+
+TEST_CASE("TWN equals the plain 8-lane loop on random strided matrices, every granularity and clip") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (size_t cols : {1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 67, 256}) {
+    for (size_t rows : {1, 2, 5, 13}) {
+      for (size_t pad : {0, 3}) {
+        const size_t stride = cols + pad;
+        std::vector<float> w(rows * stride);
+        for (float& v : w) v = normal(rng) * 0.05f;
+        w[rng() % w.size()] = 4.0f;  // above the clip
+        for (float clip : {qc::kTwnDefaultClip, 0.04f, kNoClip}) {
+          for (TwnGranularity g : {TwnGranularity::kPerTensor, TwnGranularity::kPerRow}) {
+            CAPTURE(cols);
+            CAPTURE(rows);
+            CAPTURE(pad);
+            CAPTURE(clip);
+            const size_t groups = qc::TwnScaleCount(rows, g);
+            std::vector<uint8_t> codes(rows * cols);
+            std::vector<float> alpha(groups), delta(groups);
+            REQUIRE(qc::TernarizeTwn(w.data(), rows, cols, stride, {g, clip}, codes.data(), cols, alpha.data(),
+                                     delta.data())
+                        .ok());
+            for (size_t grp = 0; grp < groups; ++grp) {
+              const size_t r0 = g == TwnGranularity::kPerRow ? grp : 0;
+              const size_t r1 = g == TwnGranularity::kPerRow ? grp + 1 : rows;
+              const PlainGroup want = PlainTwnGroup(w, r0, r1, cols, stride, clip);
+              CHECK(delta[grp] == want.delta);
+              CHECK(alpha[grp] == want.alpha);
+              for (size_t r = r0; r < r1; ++r) {
+                for (size_t c = 0; c < cols; ++c) {
+                  const float v = std::min(std::max(w[r * stride + c], -clip), clip);
+                  const uint8_t code = v > want.delta ? 2 : (v < -want.delta ? 0 : 1);
+                  if (codes[r * cols + c] != code) FAIL_CHECK("code (" << r << ", " << c << ")");
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("TWN: a NaN or an unclipped infinity anywhere in a long row is reported by position") {
+  for (size_t pos : {0, 5, 8, 13, 64, 99}) {
+    std::vector<float> w(100, 0.25f);
+    w[pos] = std::nanf("");
+    Twn t = Run(w, 1, 100, TwnGranularity::kPerRow);
+    CHECK(t.status.code() == qc::StatusCode::kInvalidArgument);
+    CHECK(t.status.message().find("col " + std::to_string(pos) + ")") != std::string::npos);
+    w[pos] = std::numeric_limits<float>::infinity();
+    CHECK(Run(w, 1, 100, TwnGranularity::kPerRow).status.ok());  // the default clip bounds it
+    t = Run(w, 1, 100, TwnGranularity::kPerRow, kNoClip);
+    CHECK(t.status.message().find("col " + std::to_string(pos) + ")") != std::string::npos);
+  }
 }
 
 TEST_CASE("T2 packing: byte positions and shifts of the documented layout") {

@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 
+#include "qat/fake_quant.h"
 #include "qat/torch_model.h"
 #include "tests/qat/synthetic_encoder.h"
 
@@ -105,6 +106,49 @@ TEST_CASE("weight transforms: zeroing a Linear's weight leaves its bias; doublin
   auto bad = m->Forward(Inputs());
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("encoder.layer.1.output.dense") != std::string::npos);
+}
+
+TEST_CASE(
+    "row-scoped weight transforms: the word embedding quantizes only the rows a batch reads, same values and "
+    "gradients as quantizing the whole table") {
+  const qc::ir::Graph g = Graph();
+  auto whole = Model(g);
+  auto rows = Model(g);
+  size_t site = whole->weight_sites().size();
+  for (size_t i = 0; i < whole->weight_sites().size(); ++i) {
+    if (whole->weight_sites()[i].op == qc::ir::OpType::kEmbedding && whole->weight_sites()[i].input == "input_ids") {
+      site = i;
+    }
+  }
+  REQUIRE(site < whole->weight_sites().size());
+  const std::string table = whole->weight_sites()[site].weight;
+  // Row-wise TWN with a clip inside the weights' range, so the straight-through mask matters too.
+  REQUIRE(whole->SetWeightTransform(site, [](const torch::Tensor& w) { return qc::qat::FakeQuantTwn(w, true, 0.05f); })
+              .ok());
+  int64_t rows_seen = -1;
+  REQUIRE(rows->SetWeightTransform(
+                  site,
+                  [&rows_seen](const torch::Tensor& r) {
+                    rows_seen = r.size(0);
+                    return qc::qat::FakeQuantTwnRows(r, 0.05f);
+                  },
+                  qc::qat::WeightTransformScope::kRows)
+              .ok());
+  const torch::Tensor out_whole = Run(*whole).outputs[0];
+  const torch::Tensor out_rows = Run(*rows).outputs[0];
+  CHECK(BitIdentical(out_whole, out_rows));
+  const int64_t distinct = std::get<0>(at::_unique(Inputs().at("input_ids"))).size(0);
+  CHECK(rows_seen == distinct);
+  CHECK(distinct < Param(*whole, table).size(0));
+  out_whole.pow(2).sum().backward();
+  out_rows.pow(2).sum().backward();
+  const torch::Tensor grad = Param(*rows, table).grad();
+  // Equal as values; zeros may differ in sign (the whole-table backward scales every row's zero gradient by the
+  // straight-through mask), which no optimizer step can tell apart.
+  CHECK(torch::equal(Param(*whole, table).grad(), grad));
+  CHECK(grad.abs().sum().item<float>() > 0);
+  // Rows the batch does not read get no gradient; a clipped weight (|w| >= clip) none either.
+  CHECK(grad.abs().sum(1).ne(0).sum().item<int64_t>() <= distinct);
 }
 
 TEST_CASE("activation transforms: sites, layouts, zeroed inputs and probabilities") {

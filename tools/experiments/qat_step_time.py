@@ -13,12 +13,25 @@ arithmetic per step. Prints one JSON line: {"threads": T, "seconds_per_step": me
 import argparse
 import json
 import math
+import os
 import statistics
 import struct
 import time
 
-import torch
-import torch.nn.functional as F
+
+def thread_count_from_argv():
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--threads", type=int, default=1)
+    return ap.parse_known_args()[0].threads
+
+
+# torch.set_num_threads does not reach OpenBLAS's own thread pool (Debian's torch does its float GEMMs in OpenBLAS):
+# without this a "1-thread" run did its GEMMs on 2 cores (perf: 23% of its samples in an OpenBLAS worker thread).
+# OpenBLAS reads the variable once, when torch loads it, so it is set before the import.
+os.environ["OPENBLAS_NUM_THREADS"] = str(thread_count_from_argv())
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 CLIP = 2.5
 
@@ -155,13 +168,13 @@ def main():
     teacher.requires_grad_(False)
     params = list(student.p.items())
     no_decay = ("bias", "LayerNorm")
-    state, samples = {}, []
+    state, samples, cpu = {}, [], []
     gen = torch.Generator().manual_seed(1)
     for step in range(a.warmup + a.steps):
         ids = torch.randint(1000, cfg["vocab_size"], (a.batch, a.length), generator=gen)
         types = torch.zeros_like(ids)
         mask = torch.ones_like(ids)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with torch.no_grad():
             zt, ht, st = teacher(ids, types, mask)
         zs, hs, ss = student(ids, types, mask)
@@ -173,8 +186,10 @@ def main():
         bert_adam_step(params, state, 2e-5, step, a.warmup + a.steps, no_decay)
         if step >= a.warmup:
             samples.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    # cpu_per_wall: cores actually busy during a step (all threads of the process), the check that --threads held.
     print(json.dumps({"threads": a.threads, "seconds_per_step": statistics.median(samples), "samples": samples,
-                      "torch": torch.__version__}))
+                      "cpu_per_wall": round(sum(cpu) / sum(samples), 2), "torch": torch.__version__}))
 
 
 if __name__ == "__main__":
