@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "kernels/i32-f32-softmax/scalar.h"
+#include "configs/qsoftmax_config.h"
+#include "ir/quant.h"
 #include "quant/act_quant.h"
 #include "quant/twn.h"
-#include "ir/quant.h"
 
 namespace qc::qat {
 namespace {
@@ -29,29 +29,41 @@ torch::Tensor Straight(const torch::Tensor& x, const torch::Tensor& value, const
   return value.detach() + pass;
 }
 
-// softmax over the last axis exactly as the runtime's QAttention computes it (docs/quantization.md §7.4 step 3, the
-// runtime's own QcExp and 16-lane sum from kernels/i32-f32-softmax/scalar.h): m = max, e = QcExp(s − m), the lane
-// sums folded in halves, p = e / sum. ATen's exp and tree sums differ in the last bit, and a last-bit change of p can
-// move a P' code.
-torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
+// softmax of QAttention's scores exactly as the runtime computes it (docs/quantization.md §7.4 steps 2-3), by the
+// runtime's own dispatched row kernel (configs/qsoftmax_config.h; every ISA returns the scalar oracle's bits): the
+// kernel rebuilds score_j = fl(fl(float(S_j) · fl(dq·dk_j)) · scale) + add_j from the same operands the caller's ATen
+// ops used, then QcExp and the 16-lane sum. dv = 1 makes its p_j·dv_j the probability itself. ATen's exp and tree
+// sums differ in the last bit, and a last-bit change of p can move a P' code.
+//   s_int [..., Sq, Sk] exact integer sums (float), dq [..., Sq, 1], dk [..., Sk, 1], fill broadcastable or undefined.
+torch::Tensor RuntimeSoftmax(const torch::Tensor& s_int, const torch::Tensor& dq, const torch::Tensor& dk, float scale,
+                             const torch::Tensor& fill) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor x = scores.detach().contiguous();
-  torch::Tensor out = torch::empty_like(x);
-  const int64_t n = x.size(-1), rows = n > 0 ? x.numel() / n : 0;
-  const float* in = x.data_ptr<float>();
+  const int64_t sq = s_int.size(-2), sk = s_int.size(-1);
+  const int64_t rows = sk > 0 ? s_int.numel() / sk : 0;
+  TORCH_CHECK(dq.numel() == rows && dk.numel() * sq == s_int.numel(), "QAttention softmax: operand shapes ",
+              s_int.sizes(), " ", dq.sizes(), " ", dk.sizes());
+  const torch::Tensor s = s_int.to(torch::kInt).contiguous();
+  const torch::Tensor dq_c = dq.contiguous(), dk_c = dk.contiguous();
+  const torch::Tensor add = fill.defined() ? fill.expand_as(s_int).contiguous() : torch::Tensor();
+  torch::Tensor out = torch::empty(s_int.sizes(), s_int.options().dtype(torch::kFloat));
+  const std::vector<float> ones(static_cast<size_t>(sk), 1.0f);
+  const QSoftmaxRowFn kernel = GetQSoftmaxKernel().fn;
+  const int32_t* s_ptr = s.data_ptr<int32_t>();
+  const float* dq_ptr = dq_c.data_ptr<float>();
+  const float* dk_ptr = dk_c.data_ptr<float>();
+  const float* add_ptr = add.defined() ? add.data_ptr<float>() : nullptr;
   float* o = out.data_ptr<float>();
   for (int64_t r = 0; r < rows; ++r) {
-    const float* row = in + r * n;
-    float* dst = o + r * n;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < n; ++j) mx = row[j] > mx ? row[j] : mx;
-    float lane[16] = {};
-    for (int64_t j = 0; j < n; ++j) {
-      dst[j] = QcExp(row[j] - mx);
-      lane[j % 16] = lane[j % 16] + dst[j];
-    }
-    const float sum = QSoftmaxFold(lane);
-    for (int64_t j = 0; j < n; ++j) dst[j] = dst[j] / sum;
+    QSoftmaxRowArgs a;
+    a.s = s_ptr + r * sk;
+    a.dq = dq_ptr[r];
+    a.dk = dk_ptr + (r / sq) * sk;
+    a.scale = scale;
+    a.add = add_ptr != nullptr ? add_ptr + r * sk : nullptr;
+    a.dv = ones.data();
+    a.n = static_cast<size_t>(sk);
+    a.p = o + r * sk;
+    kernel(a);
   }
   return out;
 }
@@ -62,18 +74,16 @@ torch::Tensor ReferenceSoftmax(const torch::Tensor& scores) {
 QuantizedRows QuantizeInt8Rows(const torch::Tensor& x_in, bool per_row, float clip) {
   const torch::Tensor x = x_in.contiguous();
   const auto k = static_cast<size_t>(x.size(-1)), rows = static_cast<size_t>(x.numel()) / k;
-  std::vector<int8_t> q(rows * k);
+  torch::Tensor q = torch::empty(x.sizes(), x.options().dtype(torch::kChar));  // uninitialised: the kernel writes all
   std::vector<float> scale(rows), dequant(rows);
   std::vector<int32_t> row_sum(rows);
   ActQuantParams params;
   params.granularity = per_row ? qc::ActGranularity::kPerToken : qc::ActGranularity::kPerTensor;
   params.clip = HasClip(clip) ? clip : kActNoClip;
   const Status st = QuantizeActivations(x.data_ptr<float>(), rows, k, k, params,
-                                        {q.data(), k, k, scale.data(), dequant.data(), row_sum.data()});
+                                        {q.data_ptr<int8_t>(), k, k, scale.data(), dequant.data(), row_sum.data()});
   TORCH_CHECK(st.ok(), "fake quantization: ", st.message());
-  torch::Tensor codes = torch::empty_like(x);
-  float* out = codes.data_ptr<float>();
-  for (size_t i = 0; i < q.size(); ++i) out[i] = static_cast<float>(q[i]);
+  const torch::Tensor codes = q.to(torch::kFloat);  // exact: int8 values are floats
   std::vector<int64_t> dshape = x.sizes().vec();
   if (per_row) {
     dshape.back() = 1;
@@ -300,17 +310,19 @@ QuantAttentionResult QuantizedAttentionCore(const torch::Tensor& q, const torch:
   const torch::Tensor k_hat = FakeQuantized(k, kq, clip);
   const torch::Tensor v_hat = FakeQuantized(v, vq, clip);
   QuantAttentionResult r;
+  torch::Tensor s_int;
   {
     // score = fl(fl(S_int · fl(dq_i·dk_j)) · scale) (+ mask term), the gradient that of q̂·k̂ᵀ·scale.
     torch::NoGradGuard no_grad;
-    const torch::Tensor s_int = at::matmul(qq.codes, kq.codes.transpose(-1, -2));
+    s_int = at::matmul(qq.codes, kq.codes.transpose(-1, -2));
     const torch::Tensor dqdk = qq.dequant * kq.dequant.transpose(-1, -2);
     r.scores = (s_int * dqdk) * static_cast<float>(scale);
   }
   const torch::Tensor surrogate = at::matmul(q_hat, k_hat.transpose(-1, -2)) * static_cast<float>(scale);
   r.scores = Straight(surrogate, r.scores, torch::Tensor());
   if (fill.defined()) r.scores = r.scores + fill;
-  r.probs = Straight(at::softmax(r.scores, -1), ReferenceSoftmax(r.scores), torch::Tensor());
+  r.probs = Straight(at::softmax(r.scores, -1),
+                     RuntimeSoftmax(s_int, qq.dequant, kq.dequant, static_cast<float>(scale), fill), torch::Tensor());
   const torch::Tensor p = substitute_probs ? substitute_probs(r.probs) : r.probs;
   torch::Tensor value;
   {

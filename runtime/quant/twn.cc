@@ -18,64 +18,83 @@ float Clamp(float v, float clip) {
   return std::min(std::max(v, -clip), clip);
 }
 
-// Eight floats and eight doubles as GCC/Clang vector extensions: one source that compiles to SSE2 pairs, AVX or NEON
-// as the target allows, lane for lane the same arithmetic as the scalar form (no reassociation), so results do not
-// depend on the ISA.
-typedef float F8 __attribute__((vector_size(32)));
-typedef int32_t I8 __attribute__((vector_size(32)));
-typedef double D8 __attribute__((vector_size(64)));
+// The 8 lanes as GCC/Clang vector extensions of the 16-byte width every SIMD target has (SSE2, NEON): two float
+// quads, four double pairs. One source, lane for lane the same arithmetic as the scalar form (no reassociation), so
+// results do not depend on the ISA. (32-byte generic vectors are lowered lane by lane on SSE2.)
+typedef float F4 __attribute__((vector_size(16)));
+typedef int32_t I4 __attribute__((vector_size(16)));
+typedef float F2 __attribute__((vector_size(8)));
+typedef double D2 __attribute__((vector_size(16)));
 
-// Helpers write through pointers: a 32-byte vector returned by value would change the ABI between SSE and AVX builds
-// (-Wpsabi).
-void Load8(const float* p, F8* v) {
-  std::memcpy(v, p, sizeof *v);
+struct Lanes {  // the 8 partial sums and counts
+  D2 sum[4] = {};
+  I4 count[2] = {};
+};
+
+F4 Load4(const float* p) {
+  F4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
 // min(max(v, -clip), clip) per lane; NaN stays NaN, as in the scalar Clamp.
-void Clamp8(float clip, F8* v) {
-  *v = *v < -clip ? F8{} - clip : *v;
-  *v = clip < *v ? F8{} + clip : *v;
+F4 Clamp4(F4 v, F4 lo, F4 hi) {
+  v = v < lo ? lo : v;
+  return hi < v ? hi : v;
 }
 
-void Abs8(F8* v) {
-  I8 bits;
-  std::memcpy(&bits, v, sizeof bits);
+F4 Abs4(F4 v) {
+  I4 bits;
+  std::memcpy(&bits, &v, sizeof bits);
   bits &= 0x7fffffff;
-  std::memcpy(v, &bits, sizeof *v);
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+// Adds floats 0-1 and 2-3 of `a` to two double pairs.
+void AddWidened(F4 a, D2* lo, D2* hi) {
+  F2 pair[2];
+  std::memcpy(pair, &a, sizeof pair);
+  *lo += __builtin_convertvector(pair[0], D2);
+  *hi += __builtin_convertvector(pair[1], D2);
 }
 
 // Adds the magnitudes of one row (n floats) to the 8 lane sums; `i` is the row's first position in the group.
-// Positions are reached in order, 8 at a time once aligned to a lane boundary (one vector of lanes). kAll: every
-// element counts (a NaN reaches the sum, which is how the caller detects it); otherwise those above `threshold`.
+// Positions are reached in order, 8 at a time once aligned to a lane boundary. kAll: every element counts (a NaN
+// reaches the sum, which is how the caller detects it); otherwise those above `threshold`.
 template <bool kAll>
-void AddRow(const float* w, size_t n, size_t i, float clip, float threshold, D8* part, I8* kept) {
+void AddRow(const float* w, size_t n, size_t i, float clip, float threshold, Lanes* lanes) {
+  Lanes acc = *lanes;  // local: through the pointer the compiler would store and reload it every step
   size_t c = 0;
   auto one = [&](size_t col) {
     const float a = std::fabs(Clamp(w[col], clip));
     if (!kAll && !(a > threshold)) return;
-    (*part)[(i + col) % 8] += a;
-    (*kept)[(i + col) % 8] += 1;
+    const size_t l = (i + col) % 8;
+    acc.sum[l / 2][l % 2] += a;
+    acc.count[l / 4][l % 4] += 1;
   };
   for (; c < n && (i + c) % 8 != 0; ++c) one(c);
+  const F4 hi = F4{} + clip, lo = -hi, t = F4{} + threshold;
   for (; c + 8 <= n; c += 8) {
-    F8 a;
-    Load8(w + c, &a);
-    Clamp8(clip, &a);
-    Abs8(&a);
-    if (kAll) {
-      *part += __builtin_convertvector(a, D8);
-    } else {
-      const I8 k = a > threshold;  // -1 where kept
-      *part += __builtin_convertvector(k ? a : F8{}, D8);
-      *kept -= k;
+    F4 a0 = Abs4(Clamp4(Load4(w + c), lo, hi));
+    F4 a1 = Abs4(Clamp4(Load4(w + c + 4), lo, hi));
+    if (!kAll) {
+      const I4 k0 = a0 > t, k1 = a1 > t;  // -1 where kept
+      a0 = k0 ? a0 : F4{};
+      a1 = k1 ? a1 : F4{};
+      acc.count[0] -= k0;
+      acc.count[1] -= k1;
     }
+    AddWidened(a0, &acc.sum[0], &acc.sum[1]);
+    AddWidened(a1, &acc.sum[2], &acc.sum[3]);
   }
   for (; c < n; ++c) one(c);
+  *lanes = acc;
 }
 
-double SumLanes(const D8& part) {
+double SumLanes(const Lanes& lanes) {
   double sum = 0.0;
-  for (int l = 0; l < 8; ++l) sum += part[l];
+  for (int l = 0; l < 8; ++l) sum += lanes.sum[l / 2][l % 2];
   return sum;
 }
 
@@ -103,26 +122,23 @@ Status GroupStatistics(const float* w, size_t row0, size_t row1, size_t cols, si
   const size_t count = (row1 - row0) * cols;
   *out = GroupStats{};
   if (count == 0) return Status::Ok();
-  D8 part = {};
-  I8 unused = {};
-  for (size_t r = row0; r < row1; ++r)
-    AddRow<true>(w + r * stride, cols, (r - row0) * cols, clip, 0.0f, &part, &unused);
+  Lanes all;
+  for (size_t r = row0; r < row1; ++r) AddRow<true>(w + r * stride, cols, (r - row0) * cols, clip, 0.0f, &all);
   // A NaN, or an infinity the clamp let through, makes the sum NaN or infinite (finite floats cannot overflow a
   // double sum), so one test after the pass replaces a check per element.
-  const double sum = SumLanes(part);
+  const double sum = SumLanes(all);
   if (!std::isfinite(sum)) return NonFiniteError(w, row0, row1, cols, stride, clip);
   const float mean = static_cast<float>(sum / static_cast<double>(count));
   const float delta = kTwnThresholdFactor * mean;
   // Every element keeps its lane, counted or not, so the partition does not depend on Δ.
-  D8 kept_part = {};
-  I8 kept_lanes = {};
+  Lanes above;
   for (size_t r = row0; r < row1; ++r) {
-    AddRow<false>(w + r * stride, cols, (r - row0) * cols, clip, delta, &kept_part, &kept_lanes);
+    AddRow<false>(w + r * stride, cols, (r - row0) * cols, clip, delta, &above);
   }
   size_t kept = 0;
-  for (int l = 0; l < 8; ++l) kept += static_cast<uint32_t>(kept_lanes[l]);
+  for (int l = 0; l < 8; ++l) kept += static_cast<uint32_t>(above.count[l / 4][l % 4]);
   out->delta = delta;
-  out->alpha = kept > 0 ? static_cast<float>(SumLanes(kept_part) / static_cast<double>(kept)) : 0.0f;
+  out->alpha = kept > 0 ? static_cast<float>(SumLanes(above) / static_cast<double>(kept)) : 0.0f;
   return Status::Ok();
 }
 
@@ -132,12 +148,11 @@ void WriteCodes(const float* w, size_t row0, size_t row1, size_t cols, size_t st
     const float* wr = w + r * stride;
     uint8_t* cr = codes + r * codes_stride;
     size_t c = 0;
-    for (; c + 8 <= cols; c += 8) {
-      F8 v;
-      Load8(wr + c, &v);
-      Clamp8(clip, &v);
-      const I8 code = 1 - (v > delta) + (v < -delta);  // comparisons give -1 for true
-      for (int l = 0; l < 8; ++l) cr[c + l] = static_cast<uint8_t>(code[l]);
+    const F4 hi = F4{} + clip, lo = -hi, above = F4{} + delta, below = -above;
+    for (; c + 4 <= cols; c += 4) {
+      const F4 v = Clamp4(Load4(wr + c), lo, hi);
+      const I4 code = 1 - (v > above) + (v < below);  // comparisons give -1 for true
+      for (int l = 0; l < 4; ++l) cr[c + l] = static_cast<uint8_t>(code[l]);
     }
     for (; c < cols; ++c) {
       const float v = Clamp(wr[c], clip);

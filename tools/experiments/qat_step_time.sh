@@ -55,8 +55,11 @@ for round in $(seq "$rounds"); do
     short=$(train_seconds 3 "$t")
     ours=$(python3 -c "print(round(($long - $short) / $steps, 3))")
     theirs=$(/usr/bin/python3 "$root/tools/experiments/qat_step_time.py" --model "$model" --threads "$t" \
-      --steps "$steps" --warmup 3 --batch 32 --length 64 | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_step"])')
-    echo "round $round threads $t qcompress $ours pytorch $theirs loadavg $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$results"
+      --steps "$steps" --warmup 3 --batch 32 --length 64 |
+      python3 -c 'import json,sys; r = json.load(sys.stdin); print(r["seconds_per_step"], r["cpu_per_wall"])')
+    read -r theirs theirs_cores <<<"$theirs"
+    echo "round $round threads $t qcompress $ours pytorch $theirs loadavg $(cut -d' ' -f1 /proc/loadavg)" \
+      "pytorch_cores $theirs_cores" | tee -a "$results"
   done
 done
 python3 - "$results" "$doc" "$layers" "$hidden" "$steps" "$rounds" "$qcompress" <<'PY'
@@ -69,7 +72,8 @@ torch_v = subprocess.run(["/usr/bin/python3", "-c", "import torch; print(torch._
 lines = ["# QAT step time: qcompress vs the same recipe in PyTorch", "",
          f"Machine: {cpu}, {os.cpu_count()} cores (shared with other work while measured). Date: {date.today()}.",
          "Environment: OMP_WAIT_POLICY=passive for both sides (PyTorch's spinning OpenMP threads cost it ~45% at 2 threads "
-         "on this shared 2-core machine otherwise).",
+         "on this shared 2-core machine otherwise). PyTorch's OpenBLAS pool is capped at the thread count "
+         "(qat_step_time.py sets OPENBLAS_NUM_THREADS; torch.set_num_threads alone left its 1-thread GEMMs on 2 cores).",
          f"Command: `tools/experiments/qat_step_time.sh --layers {layers} --hidden {hidden} --steps {steps} --rounds {rounds}`.",
          f"qcompress: LibTorch 1.13.1 (Debian libtorch-dev), {qc}. PyTorch: Debian python3-torch {torch_v}.", "",
          f"Model: BERT classifier, {layers} layers x {hidden}, {int(hidden) // 64} heads, FFN {4 * int(hidden)}, vocabulary "
@@ -85,7 +89,8 @@ for t in ("1", "2"):
     if ours and theirs:
         o, p = statistics.median(ours), statistics.median(theirs)
         lines.append(f"| {t} | {o:.3f} | {p:.3f} | {p / o:.2f}x |")
-lines += ["", "Raw rounds (loadavg: 1-minute load average after the round; 2 means both cores busy):", "", "```"] + [" ".join(r) for r in rows] + ["```"]
+lines += ["", "Raw rounds (loadavg: 1-minute load average after the round, 2 means both cores busy; pytorch_cores: its "
+          "CPU time / wall time per step, the check that the thread count held):", "", "```"] + [" ".join(r) for r in rows] + ["```"]
 text = "\n".join(lines) + "\n"
 if doc:
     open(doc, "w").write(text)
