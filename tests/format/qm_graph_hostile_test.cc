@@ -18,13 +18,6 @@ struct Case {
   const char* message;
 };
 
-qc::test::RawDatum IntDatum(int64_t v) {
-  qc::test::RawDatum d;
-  d.tag = 1;
-  d.i = v;
-  return d;
-}
-
 qc::test::RawDatum StringDatum(std::string s) {
   qc::test::RawDatum d;
   d.tag = 3;
@@ -116,30 +109,30 @@ TEST_CASE("graph rules are enforced with specific errors") {
       {"op version 0", [](RawModel& m) { m.ops[0].version = 0; }, kCorrupt, "has version 0"},
       {"unknown attribute key",
        [](RawModel& m) {
-         m.ops[0].attrs = {{77, IntDatum(1)}};
+         m.ops[0].attrs = {{77, qc::test::RawInt(1)}};
        },
        kUnsupported, "has attribute key <unknown 77>"},
       {"attribute without a value",
        [](RawModel& m) {
-         m.ops[0].attrs = {{2, IntDatum(1)}};
+         m.ops[0].attrs = {{2, qc::test::RawInt(1)}};
          m.ops[0].attrs[0].value.null_table = true;
        },
        kCorrupt, "attribute 'axis' has no value"},
       {"attribute union NONE",
        [](RawModel& m) {
-         m.ops[0].attrs = {{2, IntDatum(1)}};
+         m.ops[0].attrs = {{2, qc::test::RawInt(1)}};
          m.ops[0].attrs[0].value.tag = 0;
        },
        kUnsupported, "attribute 'axis' has value type 0"},
       {"attribute union unknown",
        [](RawModel& m) {
-         m.ops[0].attrs = {{2, IntDatum(1)}};
+         m.ops[0].attrs = {{2, qc::test::RawInt(1)}};
          m.ops[0].attrs[0].value.tag = 42;
        },
        kUnsupported, "has value type 42, unknown to this runtime"},
       {"duplicate attribute",
        [](RawModel& m) {
-         m.ops[0].attrs = {{2, IntDatum(1)}, {2, IntDatum(2)}};
+         m.ops[0].attrs = {{2, qc::test::RawInt(1)}, {2, qc::test::RawInt(2)}};
        },
        kCorrupt, "attribute 'axis' appears twice"},
       // Graph signature.
@@ -163,17 +156,17 @@ TEST_CASE("graph rules are enforced with specific errors") {
       // Metadata and features.
       {"metadata unsorted",
        [](RawModel& m) {
-         m.metadata = {{"b.key", IntDatum(1)}, {"a.key", IntDatum(1)}};
+         m.metadata = {{"b.key", qc::test::RawInt(1)}, {"a.key", qc::test::RawInt(1)}};
        },
        kCorrupt, "metadata keys are not sorted and unique at 'a.key'"},
       {"metadata duplicate",
        [](RawModel& m) {
-         m.metadata = {{"a.key", IntDatum(1)}, {"a.key", IntDatum(2)}};
+         m.metadata = {{"a.key", qc::test::RawInt(1)}, {"a.key", qc::test::RawInt(2)}};
        },
        kCorrupt, "not sorted and unique"},
       {"metadata bad key",
        [](RawModel& m) {
-         m.metadata = {{"A.key", IntDatum(1)}};
+         m.metadata = {{"A.key", qc::test::RawInt(1)}};
        },
        kCorrupt, "metadata key 0 'A.key' has a segment that does not start with a lower-case letter"},
       {"standard key kind",
@@ -183,7 +176,7 @@ TEST_CASE("graph rules are enforced with specific errors") {
        kCorrupt, "metadata 'tokenizer.lowercase' is a string; the format defines it as an int"},
       {"standard key range",
        [](RawModel& m) {
-         m.metadata = {{"tokenizer.model_max_length", IntDatum(0)}};
+         m.metadata = {{"tokenizer.model_max_length", qc::test::RawInt(0)}};
        },
        kCorrupt, "metadata 'tokenizer.model_max_length' must be > 0"},
       {"metadata string missing",

@@ -18,6 +18,8 @@
 namespace {
 
 using qc::StatusCode;
+using qc::test::RawFloat;
+using qc::test::RawInt;
 using qc::test::RawModel;
 namespace ir = qc::ir;
 namespace qm = qc::qm;
@@ -38,19 +40,6 @@ ir::Graph QkvGraph() {
   const auto y = Must(b.AddOp(ir::OpType::kQAttentionQkv, "layer.0.attn", {qkv, mask}, attrs));
   REQUIRE(b.MarkOutput(y, "y").ok());
   return Must(std::move(b).Build());
-}
-
-qc::test::RawDatum RawInt(int64_t v) {
-  qc::test::RawDatum d;
-  d.tag = 1;
-  d.i = v;
-  return d;
-}
-qc::test::RawDatum RawFloat(double v) {
-  qc::test::RawDatum d;
-  d.tag = 2;
-  d.f = v;
-  return d;
 }
 
 // qkv F32 [batch, sequence, 24] -> QAttentionQkv "layer.0.attn" -> y [batch, sequence, 8], built without validation.

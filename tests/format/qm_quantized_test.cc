@@ -18,6 +18,8 @@
 namespace {
 
 using qc::StatusCode;
+using qc::test::RawFloat;
+using qc::test::RawInt;
 using qc::test::RawModel;
 namespace ir = qc::ir;
 namespace qm = qc::qm;
@@ -60,19 +62,6 @@ qm::AttrSpec* FindAttr(qm::OpSpec& op, qm::AttrKey key) {
   }
   FAIL("attribute missing");
   return nullptr;
-}
-
-qc::test::RawDatum RawInt(int64_t v) {
-  qc::test::RawDatum d;
-  d.tag = 1;
-  d.i = v;
-  return d;
-}
-qc::test::RawDatum RawFloat(double v) {
-  qc::test::RawDatum d;
-  d.tag = 2;
-  d.f = v;
-  return d;
 }
 
 // x F32 [batch, 200] -> QLinear(w U8 [512] at blob 0, w_scale F32 [1] at blob 512) -> y, built without validation.

@@ -76,6 +76,19 @@ struct RawDatum {
   std::vector<double> floats;
   std::vector<std::string> strings;
 };
+/// A Datum holding one integer (tag 1) or one float (tag 2).
+inline RawDatum RawInt(int64_t v) {
+  RawDatum d;
+  d.tag = 1;
+  d.i = v;
+  return d;
+}
+inline RawDatum RawFloat(double v) {
+  RawDatum d;
+  d.tag = 2;
+  d.f = v;
+  return d;
+}
 struct RawValue {
   std::string name;
   uint8_t dtype = 1;  // F32

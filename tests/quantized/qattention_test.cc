@@ -11,13 +11,34 @@
 #include "quant_sim.h"
 
 namespace qc::test {
+namespace {
+
+struct Config {
+  size_t batch, seq, hidden, heads;
+  float clip;
+  bool mask;
+};
+
+// Every token attended to except the second and the last (when seq > 2).
+std::vector<int64_t> Mask(const Config& c) {
+  std::vector<int64_t> mask(c.batch * c.seq, 1);
+  if (c.seq > 2) mask[c.seq - 1] = 0, mask[1] = 0;
+  return mask;
+}
+
+float Scale(const Config& c) {
+  return 1.0f / std::sqrt(static_cast<float>(c.hidden / c.heads));
+}
+
+ir::Attributes AttentionAttrs(const Config& c) {
+  return {{ir::AttrName::kNumHeads, static_cast<int64_t>(c.heads)},
+          {ir::AttrName::kScale, static_cast<double>(Scale(c))},
+          {ir::AttrName::kActClip, static_cast<double>(c.clip)}};
+}
+
+}  // namespace
 
 TEST_CASE("QAttention matches the scalar simulation bit for bit") {
-  struct Config {
-    size_t batch, seq, hidden, heads;
-    float clip;
-    bool mask;
-  };
   for (const Config& c : {Config{1, 1, 8, 2, 0, false}, Config{2, 5, 24, 3, 2.5f, true}, Config{1, 17, 64, 2, 0, true},
                           Config{3, 33, 48, 4, 1.0f, false}}) {
     CAPTURE(c.seq);
@@ -26,19 +47,15 @@ TEST_CASE("QAttention matches the scalar simulation bit for bit") {
     const size_t n = c.batch * c.seq * c.hidden;
     const std::vector<float> q = RandomFloats(n, -3, 3, 41), k = RandomFloats(n, -3, 3, 42),
                              v = RandomFloats(n, -3, 3, 43);
-    std::vector<int64_t> mask(c.batch * c.seq, 1);
-    if (c.seq > 2) mask[c.seq - 1] = 0, mask[1] = 0;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(c.hidden / c.heads));
+    const std::vector<int64_t> mask = Mask(c);
+    const float scale = Scale(c);
     ir::GraphBuilder b;
     const auto qi = Must(b.AddInput("q", ir::DType::kF32, {"batch", "sequence", H}));
     const auto ki = Must(b.AddInput("k", ir::DType::kF32, {"batch", "sequence", H}));
     const auto vi = Must(b.AddInput("v", ir::DType::kF32, {"batch", "sequence", H}));
     std::vector<ir::ValueId> inputs = {qi, ki, vi};
     if (c.mask) inputs.push_back(Must(b.AddInput("mask", ir::DType::kI64, {"batch", "sequence"})));
-    const auto y = Must(b.AddOp(ir::OpType::kQAttention, "attn", inputs,
-                                {{ir::AttrName::kNumHeads, static_cast<int64_t>(c.heads)},
-                                 {ir::AttrName::kScale, static_cast<double>(scale)},
-                                 {ir::AttrName::kActClip, static_cast<double>(c.clip)}}));
+    const auto y = Must(b.AddOp(ir::OpType::kQAttention, "attn", inputs, AttentionAttrs(c)));
     REQUIRE(b.MarkOutput(y, "y").ok());
     const ir::Graph graph = Must(std::move(b).Build());
     std::vector<NamedTensor> feeds = {{"q", HostTensor::Float32({B, S, H}, q)},
@@ -56,11 +73,6 @@ TEST_CASE("QAttention matches the scalar simulation bit for bit") {
 }
 
 TEST_CASE("QAttentionQkv equals the simulation on the q, k and v column ranges of qkv, at 1-3 threads") {
-  struct Config {
-    size_t batch, seq, hidden, heads;
-    float clip;
-    bool mask;
-  };
   for (const Config& c : {Config{1, 1, 8, 2, 0, false}, Config{2, 5, 24, 3, 2.5f, true}, Config{3, 33, 64, 4, 0, true}}) {
     CAPTURE(c.seq);
     CAPTURE(c.hidden);
@@ -74,16 +86,12 @@ TEST_CASE("QAttentionQkv equals the simulation on the q, k and v column ranges o
       k.insert(k.end(), row + c.hidden, row + 2 * c.hidden);
       v.insert(v.end(), row + 2 * c.hidden, row + 3 * c.hidden);
     }
-    std::vector<int64_t> mask(rows, 1);
-    if (c.seq > 2) mask[c.seq - 1] = 0, mask[1] = 0;
-    const float scale = 1.0f / std::sqrt(static_cast<float>(c.hidden / c.heads));
+    const std::vector<int64_t> mask = Mask(c);
+    const float scale = Scale(c);
     ir::GraphBuilder b;
     std::vector<ir::ValueId> inputs = {Must(b.AddInput("qkv", ir::DType::kF32, {"batch", "sequence", 3 * H}))};
     if (c.mask) inputs.push_back(Must(b.AddInput("mask", ir::DType::kI64, {"batch", "sequence"})));
-    const auto y = Must(b.AddOp(ir::OpType::kQAttentionQkv, "attn", inputs,
-                                {{ir::AttrName::kNumHeads, static_cast<int64_t>(c.heads)},
-                                 {ir::AttrName::kScale, static_cast<double>(scale)},
-                                 {ir::AttrName::kActClip, static_cast<double>(c.clip)}}));
+    const auto y = Must(b.AddOp(ir::OpType::kQAttentionQkv, "attn", inputs, AttentionAttrs(c)));
     REQUIRE(b.MarkOutput(y, "y").ok());
     const ir::Graph graph = Must(std::move(b).Build());
     std::vector<NamedTensor> feeds = {{"qkv", HostTensor::Float32({B, S, 3 * H}, qkv)}};
