@@ -367,3 +367,45 @@ TEST_CASE("qcrun --threads: bench records it, run prints the same outputs at any
   CHECK(Run(kQcrun + " run " + tiny + texts + " --threads 257").exit_code == 2);
   CHECK(Run(kQcrun + " bench " + tiny + " --threads 257").exit_code == 2);
 }
+
+TEST_CASE("qcrun bench --against-threads: interleaved pairs, per-pair ratios, usage errors") {
+  const std::string tiny = Q(TinyQm());
+  const Result r =
+      Run(kQcrun + " bench " + tiny + " --batch 2 --seq 16 --warmup 1 --iters 5 --threads 2 --against-threads 1 --json");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const auto j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  REQUIRE_FALSE(j.is_discarded());
+  REQUIRE(j.contains("against"));
+  const auto& a = j["against"];
+  CHECK(a["threads"] == 1);
+  const auto mine = j["samples_ms"].get<std::vector<double>>();
+  const auto theirs = a["samples_ms"].get<std::vector<double>>();
+  const auto ratios = a["speedup_samples"].get<std::vector<double>>();
+  REQUIRE(mine.size() == 5);
+  REQUIRE(theirs.size() == 5);
+  REQUIRE(ratios.size() == 5);
+  for (size_t i = 0; i < ratios.size(); ++i) {
+    CHECK(theirs[i] > 0.0);
+    CHECK(ratios[i] == doctest::Approx(theirs[i] / mine[i]));  // pair i: the other session's time over this one's
+  }
+  std::vector<double> sorted = ratios;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(a["speedup"]["median"].get<double>() == sorted[2]);
+  CHECK(a["speedup"]["p10"].get<double>() == sorted[0]);  // nearest rank: ceil(0.1 * 5) = 1
+  CHECK(a["speedup"]["p90"].get<double>() == sorted[4]);
+  std::vector<double> sorted_theirs = theirs;
+  std::sort(sorted_theirs.begin(), sorted_theirs.end());
+  CHECK(a["latency_ms"]["median"].get<double>() == sorted_theirs[2]);
+  CHECK(a["speedup"]["ratio_of_medians"].get<double>() ==
+        doctest::Approx(sorted_theirs[2] / j["latency_ms"]["median"].get<double>()));
+  CHECK(j["outputs_finite"] == true);
+  // Without the option there is no "against" block; the text report names the comparison.
+  const Result plain = Run(kQcrun + " bench " + tiny + " --seq 8 --iters 2 --json");
+  REQUIRE_MESSAGE(plain.exit_code == 0, plain.err);
+  CHECK_FALSE(nlohmann::json::parse(plain.out).contains("against"));
+  const Result text = Run(kQcrun + " bench " + tiny + " --seq 8 --iters 2 --against-threads 3");
+  REQUIRE_MESSAGE(text.exit_code == 0, text.err);
+  CHECK(text.out.find("speed-up:   1 vs 3 threads: median per pair") != std::string::npos);
+  CHECK(Run(kQcrun + " bench " + tiny + " --against-threads 0").exit_code == 2);
+  CHECK(Run(kQcrun + " bench " + tiny + " --against-threads 257").exit_code == 2);
+}

@@ -395,6 +395,46 @@ def run_benchmarks(a, work, qms):
     return groups, results, errors
 
 
+def run_thread_scaling(a, qms):
+    """2 threads against 1 on the ternary .qm at batch 1, seq 128, in the same process with interleaved runs
+    (`qcrun bench --against-threads`): the host's speed drifts over seconds on a shared virtual machine, so the two
+    cells above, measured in separate processes minutes apart, can compare different machine states. One process per
+    round; the per-pair ratios of all rounds are pooled."""
+    out = []
+    for model in a.models:
+        qm = qms.get((model, "qc-t2"), {}).get("qm")
+        if qm is None or "qc-t2" not in a.engines:
+            continue
+        runs, error = [], None
+        for rnd in range(a.rounds):
+            cmd = [a.qcrun, "bench", qm, "--batch", "1", "--seq", "128", "--threads", "2", "--against-threads", "1",
+                   "--warmup", str(a.warmup), "--iters", str(a.iters), "--json"]
+            try:
+                r = sh(cmd, timeout=900)
+            except subprocess.TimeoutExpired:
+                error = "timed out after 900 s"
+                break
+            if r.returncode != 0:
+                error = f"exit {r.returncode}: {first_error_line(r.stderr or r.stdout)}"
+                break
+            runs.append(json.loads(r.stdout))
+            j = runs[-1]["against"]["speedup"]
+            log(f"round {rnd + 1}/{a.rounds} {model} qc-t2 b1 s128 2T vs 1T interleaved: median per pair "
+                f"{j['median']:.2f}x")
+        if error:
+            out.append({"model": model, "engine": "qc-t2", "error": error})
+            log(f"{model} thread scaling: {error}")
+            continue
+        ratios = sorted(x for r in runs for x in r["against"]["speedup_samples"])
+        t2 = sorted(x for r in runs for x in r["samples_ms"])
+        t1 = sorted(x for r in runs for x in r["against"]["samples_ms"])
+        out.append({"model": model, "engine": "qc-t2", "batch": 1, "seq": 128, "threads": 2, "against_threads": 1,
+                    "processes": len(runs), "pairs": len(ratios), "speedup_median": median(ratios),
+                    "speedup_p10": nearest_rank(ratios, 0.1), "speedup_p90": nearest_rank(ratios, 0.9),
+                    "median_ms_2t": median(t2), "median_ms_1t": median(t1), "runs": runs})
+    return out
+
+
 def run_kernel_benches(a):
     out = []
     for exe in a.kernel_bench:
@@ -422,6 +462,7 @@ def run(a):
     subprocess.run(cmd, check=True)
     qms = compress_all(a, work)
     groups, results, errors = run_benchmarks(a, work, qms)
+    scaling = run_thread_scaling(a, qms)
     kernels = [] if a.no_kernels else run_kernel_benches(a)
     load_end = loadavg()
     raw = {
@@ -436,6 +477,7 @@ def run(a):
                    **summarize(v), "runs": v} for k, v in sorted(results.items())],
         "errors": [{"model": k[0], "engine": k[1], "batch": k[2], "seq": k[3], "threads": k[4], "error": e}
                    for k, e in sorted(errors.items())],
+        "thread_scaling": scaling,
         "kernel_benchmarks": kernels,
     }
     raw["targets"] = targets(raw)

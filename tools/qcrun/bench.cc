@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -104,6 +105,21 @@ bool AllFinite(const std::vector<NamedTensor>& outputs) {
   return true;
 }
 
+// Same names, shapes and elements (bit for bit: NaN payloads and signed zeros included).
+bool SameOutputs(const std::vector<NamedTensor>& a, const std::vector<NamedTensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const HostTensor& x = a[i].tensor;
+    const HostTensor& y = b[i].tensor;
+    if (a[i].name != b[i].name || x.type != y.type || x.shape != y.shape || x.ints != y.ints) return false;
+    if (x.floats.size() != y.floats.size()) return false;
+    if (!x.floats.empty() && std::memcmp(x.floats.data(), y.floats.data(), x.floats.size() * sizeof(float)) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int Fail(std::ostream& err, const Status& status) {
   err << "qcrun bench: error: " << status.ToString() << "\n";
   return 1;
@@ -170,6 +186,11 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   session_options.num_threads = options.threads;
   auto session = Session::Create(*model, session_options);
   if (!session.ok()) return Fail(err, session.status());
+  const bool paired = options.against_threads > 0;
+  SessionOptions against_options;
+  against_options.num_threads = paired ? options.against_threads : 1;
+  auto against = Session::Create(*model, against_options);  // created always (cheap), run only when paired
+  if (!against.ok()) return Fail(err, against.status());
   auto inputs = MakeSyntheticInputs(**model, options.batch, options.seq);
   if (!inputs.ok()) return Fail(err, inputs.status());
 
@@ -178,19 +199,50 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   if (!first.ok()) return Fail(err, first.status());
   const double first_run_ms = MsSince(t0);
   bool finite = AllFinite(*first);
-  for (int i = 1; i < options.warmup; ++i) {
-    auto r = session->Run(*inputs);
-    if (!r.ok()) return Fail(err, r.status());
+  if (paired) {
+    // Outputs never depend on the thread count (the runtime's contract): a difference here is a runtime bug.
+    auto other = against->Run(*inputs);
+    if (!other.ok()) return Fail(err, other.status());
+    if (!SameOutputs(*first, *other)) {
+      err << "qcrun bench: error: " << options.path << ": outputs with " << options.threads << " and "
+          << options.against_threads << " threads differ\n";
+      return 1;
+    }
   }
-  std::vector<double> ms;
+  for (int i = 1; i < options.warmup; ++i) {
+    for (Session* s : {&*session, paired ? &*against : nullptr}) {
+      if (s == nullptr) continue;
+      auto r = s->Run(*inputs);
+      if (!r.ok()) return Fail(err, r.status());
+    }
+  }
+  // One timed run of `s`; the last run's outputs are checked for NaN / Inf.
+  auto timed_run = [&](Session& s, bool last, double* elapsed) -> Status {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = s.Run(*inputs);
+    *elapsed = MsSince(start);
+    if (!r.ok()) return r.status();
+    if (last) finite = finite && AllFinite(*r);
+    return Status::Ok();
+  };
+  std::vector<double> ms, against_ms, ratios;
   ms.reserve(static_cast<size_t>(options.iters));
   for (int i = 0; i < options.iters; ++i) {
-    t0 = std::chrono::steady_clock::now();
-    auto r = session->Run(*inputs);
-    const double elapsed = MsSince(t0);
-    if (!r.ok()) return Fail(err, r.status());
-    if (i == options.iters - 1) finite = finite && AllFinite(*r);
-    ms.push_back(elapsed);
+    const bool last = i == options.iters - 1;
+    double mine = 0.0, theirs = 0.0;
+    // Alternate which session goes first, so neither always runs right after the other's burst.
+    if (paired && i % 2 == 1) {
+      if (Status st = timed_run(*against, last, &theirs); !st.ok()) return Fail(err, st);
+    }
+    if (Status st = timed_run(*session, last, &mine); !st.ok()) return Fail(err, st);
+    if (paired && i % 2 == 0) {
+      if (Status st = timed_run(*against, last, &theirs); !st.ok()) return Fail(err, st);
+    }
+    ms.push_back(mine);
+    if (paired) {
+      against_ms.push_back(theirs);
+      ratios.push_back(theirs / mine);
+    }
   }
   const int64_t peak_rss = ProcStatusBytes("VmHWM");
   const std::vector<double> samples = ms;  // run order, for callers that pool runs of several processes
@@ -222,6 +274,26 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   j["rss_before_load_bytes"] = rss_before_load;
   j["rss_after_load_bytes"] = rss_after_load;
   j["outputs_finite"] = finite;
+  nlohmann::ordered_json paired_json;
+  if (paired) {
+    const std::vector<double> against_samples = against_ms;
+    std::sort(against_ms.begin(), against_ms.end());
+    std::vector<double> sorted_ratios = ratios;
+    std::sort(sorted_ratios.begin(), sorted_ratios.end());
+    paired_json["threads"] = options.against_threads;
+    paired_json["latency_ms"] = {{"median", Median(against_ms)},
+                                 {"p90", Percentile(against_ms, 0.9)},
+                                 {"min", against_ms.front()},
+                                 {"max", against_ms.back()}};
+    paired_json["samples_ms"] = against_samples;
+    // against / this: above 1 when this session (--threads) is faster.
+    paired_json["speedup"] = {{"median", Median(sorted_ratios)},
+                              {"p10", Percentile(sorted_ratios, 0.1)},
+                              {"p90", Percentile(sorted_ratios, 0.9)},
+                              {"ratio_of_medians", Median(against_ms) / median}};
+    paired_json["speedup_samples"] = ratios;
+    j["against"] = paired_json;
+  }
   if (options.json) {
     out << j.dump(2) << "\n";
   } else {
@@ -235,6 +307,15 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
         << "load:       " << load_ms << " ms; first run " << first_run_ms << " ms\n"
         << "peak RSS:   " << static_cast<double>(peak_rss) / mib << " MiB (file "
         << static_cast<double>(j["file_bytes"].get<int64_t>()) / mib << " MiB)\n";
+    if (paired) {
+      const auto& lat = paired_json["latency_ms"];
+      const auto& up = paired_json["speedup"];
+      out << "against:    threads " << options.against_threads << ", median " << lat["median"].get<double>()
+          << " ms, p90 " << lat["p90"].get<double>() << " ms, min " << lat["min"].get<double>() << " ms (interleaved)\n"
+          << "speed-up:   " << options.threads << " vs " << options.against_threads << " threads: median per pair "
+          << up["median"].get<double>() << "x (p10 " << up["p10"].get<double>() << ", p90 " << up["p90"].get<double>()
+          << "; ratio of medians " << up["ratio_of_medians"].get<double>() << ")\n";
+    }
   }
   if (!finite) {
     err << "qcrun bench: error: " << options.path << ": the outputs contain NaN or Inf\n";

@@ -7,6 +7,14 @@
 // pseudo-random pixels in [-1, 1] at the model's fixed image size. Only Session::Run is timed. Peak RSS is the
 // process's VmHWM after the last run, so it includes the mapped .qm pages the load touched (the whole file: the
 // checksums read every page) plus activations and scratch.
+//
+//   qcrun bench bert.qm --threads 2 --against-threads 1 --iters 60 --json   # paired thread-count comparison
+//
+// --against-threads N adds a second session with N threads on the same loaded model and alternates the two, one
+// run each per pair (which goes first alternates too). On a shared or virtual machine whose speed drifts over
+// seconds, separate processes per thread count compare different machine states; consecutive runs of a pair see
+// nearly the same one, so the median of the per-pair ratios (the "against" run's time / this run's time) is a
+// steadier speed-up estimate than a ratio of medians. Peak RSS then counts both sessions' buffers.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +33,7 @@ struct BenchOptions {
   int threads = 1;
   int warmup = 3;
   int iters = 20;
+  int against_threads = 0;  ///< > 0: also time a session with this many threads, interleaved (see above)
   bool json = false;
 };
 
