@@ -370,8 +370,8 @@ TEST_CASE("qcrun --threads: bench records it, run prints the same outputs at any
 
 TEST_CASE("qcrun bench --against-threads: interleaved pairs, per-pair ratios, usage errors") {
   const std::string tiny = Q(TinyQm());
-  const Result r =
-      Run(kQcrun + " bench " + tiny + " --batch 2 --seq 16 --warmup 1 --iters 5 --threads 2 --against-threads 1 --json");
+  const Result r = Run(kQcrun + " bench " + tiny +
+                       " --batch 2 --seq 16 --warmup 1 --iters 5 --threads 2 --against-threads 1 --json");
   REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   const auto j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   REQUIRE_FALSE(j.is_discarded());

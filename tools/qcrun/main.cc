@@ -55,9 +55,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   bench->add_option("--iters", bench_options.iters, "Timed runs")->check(CLI::Range(1, 1000000))->capture_default_str();
-  bench->add_option("--against-threads", bench_options.against_threads,
-                    "Also time a session with this many threads, alternating runs with the first; reports the median "
-                    "per-pair speed-up (steadier than separate processes on a machine whose speed drifts)")
+  bench
+      ->add_option("--against-threads", bench_options.against_threads,
+                   "Also time a session with this many threads, alternating runs with the first; reports the median "
+                   "per-pair speed-up (steadier than separate processes on a machine whose speed drifts)")
       ->check(CLI::Range(1, 256));
   bench->add_flag("--json", bench_options.json, "Print JSON");
 
