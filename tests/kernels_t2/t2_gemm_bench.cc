@@ -3,16 +3,16 @@
 //
 //   build/tests/kernels_t2/t2_gemm_bench                          # all kernels except the oracle
 //   build/tests/kernels_t2/t2_gemm_bench --all                    # include T2GemmRef
-//   build/tests/kernels_t2/t2_gemm_bench --only Avx512 --shape "FFN down" --rounds 9
+//   build/tests/kernels_t2/t2_gemm_bench --only Avx512 --shape "FFN down" --pairs 200
 //
 // Peaks: hand-written loops of independent instructions (no memory traffic): vpdpbusd zmm (64 int8 MAC each,
 // AVX-512 VNNI), tdpbusd (16384 MAC each, AMX-INT8) and vpmaddubsw ymm (32 MAC each, AVX2); the clock is estimated
 // with a dependent add chain. Kernels: best of repeated runs over ~0.4 s per shape, MAC = M·N·K; "of peak" divides
 // by the peak of the kernel's own instruction (tdpbusd for AMX, vpdpbusd zmm for AVX-512 VNNI, vpmaddubsw ymm for
 // AVX2 and scalar). The fp32 kernel (configs/gemm_config.h) and activation quantization run on the same shapes for
-// comparison. A virtual machine's clock drifts between measurements, so "of peak" is the median over --rounds
-// (default 5) of back-to-back (peak, kernel) pairs, each pair's ratio taken at the same moment; ms and GMAC/s are
-// the best round's.
+// comparison. A shared virtual machine's speed drifts over seconds (by up to 1.8x here), so "of peak" pairs each
+// kernel run with one run of the peak loop right after it (~1 ms each) and takes the median of the per-pair ratios
+// over at least --pairs pairs (default 25) and ~0.4 s; ms and GMAC/s are the kernel's best run.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -64,11 +64,12 @@ double ClockGhz() {
          1'000'000;
 }
 
-#define QC_REP16(INSN)                                                                                             \
-  INSN("0")                                                                                                        \
-  INSN("1")                                                                                                        \
-  INSN("2") INSN("3") INSN("4") INSN("5") INSN("6") INSN("7") INSN("8") INSN("9") INSN("10") INSN("11") INSN("12") \
-      INSN("13") INSN("14") INSN("15")
+#define QC_REP16(INSN)                                                                                              \
+  INSN("0")                                                                                                         \
+  INSN("1")                                                                                                         \
+  INSN("2")                                                                                                         \
+  INSN("3") INSN("4") INSN("5") INSN("6") INSN("7") INSN("8") INSN("9") INSN("10") INSN("11") INSN("12") INSN("13") \
+      INSN("14") INSN("15")
 
 // The asm loops live in plain functions carrying the ISA target: a lambda would not inherit the attribute, and an
 // unoptimised build would then compile zmm/ymm clobbers for the base target and fail.
@@ -86,9 +87,11 @@ __attribute__((target("avx512f,avx512vnni"))) void VpdpbusdZmmLoop() {
 #undef QC_DPBUSD
 }
 
+constexpr double kVpdpbusdLoopMacs = kPeakIters * 16.0 * 64.0;
+
 // Returns int8 MAC per second.
 double VpdpbusdZmmPeak(double budget = 0.3) {
-  return kPeakIters * 16.0 * 64.0 / Best(VpdpbusdZmmLoop, budget);
+  return kVpdpbusdLoopMacs / Best(VpdpbusdZmmLoop, budget);
 }
 
 // 16 independent vpmaddubsw ymm per iteration (no accumulation: the pure multiply throughput).
@@ -105,8 +108,10 @@ __attribute__((target("avx2"))) void VpmaddubswYmmLoop() {
 #undef QC_MADDUBS
 }
 
+constexpr double kVpmaddubswLoopMacs = kPeakIters * 16.0 * 32.0;
+
 double VpmaddubswYmmPeak(double budget = 0.3) {
-  return kPeakIters * 16.0 * 32.0 / Best(VpmaddubswYmmLoop, budget);
+  return kVpmaddubswLoopMacs / Best(VpmaddubswYmmLoop, budget);
 }
 
 // 16 tdpbusd per iteration over 4 independent C tiles (tmm0-3; A = tmm4/5, B = tmm6/7, all 16 rows × 64 bytes,
@@ -133,8 +138,10 @@ void TdpbusdLoop() {
 #undef QC_TDP4
 }
 
+constexpr double kTdpbusdLoopMacs = (kPeakIters / 4) * 16.0 * 16.0 * 16.0 * 64.0;
+
 double TdpbusdPeak(double budget = 0.3) {
-  return (kPeakIters / 4) * 16.0 * 16.0 * 16.0 * 64.0 / Best(TdpbusdLoop, budget);
+  return kTdpbusdLoopMacs / Best(TdpbusdLoop, budget);
 }
 #endif
 
@@ -222,7 +229,7 @@ int main(int argc, char** argv) {
   bool all = false;
   const char* only = "";
   const char* shape_filter = "";
-  int rounds = 5;
+  int min_pairs = 25;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--all") == 0) {
       all = true;
@@ -230,10 +237,10 @@ int main(int argc, char** argv) {
       only = argv[++i];
     } else if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
       shape_filter = argv[++i];
-    } else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
-      rounds = std::max(1, std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--pairs") == 0 && i + 1 < argc) {
+      min_pairs = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: %s [--all] [--only KERNEL-SUBSTRING] [--shape SHAPE-SUBSTRING] [--rounds N]\n",
+      std::fprintf(stderr, "usage: %s [--all] [--only KERNEL-SUBSTRING] [--shape SHAPE-SUBSTRING] [--pairs N]\n",
                    argv[0]);
       return 2;
     }
@@ -280,21 +287,37 @@ int main(int argc, char** argv) {
       if (kernel.fn == &qc::T2GemmRef && !all) continue;
       if (std::strstr(kernel.name, only) == nullptr) continue;
       const qc::T2GemmArgs a = op.Args();
-      double (*peak_fn)(double) = nullptr;
+      // The peak loop of the kernel's own multiply-accumulate instruction: its body and MACs per call.
+      void (*peak_loop)() = nullptr;
+      double peak_macs = 0.0;
 #if defined(__x86_64__)
-      if (kernel.isa == qc::T2GemmIsa::kAmxInt8 && peak_amx > 0.0) peak_fn = TdpbusdPeak;
-      if (kernel.isa == qc::T2GemmIsa::kAvx512Vnni && peak_zmm > 0.0) peak_fn = VpdpbusdZmmPeak;
-      if (kernel.isa != qc::T2GemmIsa::kAmxInt8 && kernel.isa != qc::T2GemmIsa::kAvx512Vnni && peak_ymm > 0.0) {
-        peak_fn = VpmaddubswYmmPeak;
+      if (kernel.isa == qc::T2GemmIsa::kAmxInt8 && peak_amx > 0.0) {
+        peak_loop = TdpbusdLoop;
+        peak_macs = kTdpbusdLoopMacs;
+      } else if (kernel.isa == qc::T2GemmIsa::kAvx512Vnni && peak_zmm > 0.0) {
+        peak_loop = VpdpbusdZmmLoop;
+        peak_macs = kVpdpbusdLoopMacs;
+      } else if (kernel.isa != qc::T2GemmIsa::kAmxInt8 && kernel.isa != qc::T2GemmIsa::kAvx512Vnni && peak_ymm > 0.0) {
+        peak_loop = VpmaddubswYmmLoop;
+        peak_macs = kVpmaddubswLoopMacs;
       }
 #endif
+      // Pairs: one kernel run, then one peak-loop run (~1 ms each), so both see the same machine state; "of peak"
+      // is the median of the per-pair ratios, ms the kernel's best run.
       double sec = 1e30;
       std::vector<double> fractions;
-      for (int r = 0; r < rounds; ++r) {
-        const double peak = peak_fn != nullptr ? peak_fn(0.05) : 0.0;
-        const double t = Best([&] { kernel.fn(a, 0, s.m, 0, s.n); }, 0.4 / rounds);
+      kernel.fn(a, 0, s.m, 0, s.n);  // warm-up
+      const auto start = Clock::now();
+      for (int r = 0; r < min_pairs || (Seconds(start) < 0.4 && r < 100000); ++r) {
+        const auto t0 = Clock::now();
+        kernel.fn(a, 0, s.m, 0, s.n);
+        const double t = Seconds(t0);
         sec = std::min(sec, t);
-        if (peak > 0.0) fractions.push_back(macs / t / peak);
+        if (peak_loop != nullptr) {
+          const auto t1 = Clock::now();
+          peak_loop();
+          fractions.push_back((macs / t) / (peak_macs / Seconds(t1)));
+        }
       }
       char of_peak[16] = "-";
       if (!fractions.empty()) std::snprintf(of_peak, sizeof(of_peak), "%.0f%%", 100.0 * Median(fractions));
