@@ -18,17 +18,12 @@
 namespace {
 
 using qc::StatusCode;
+using qc::test::Must;
 using qc::test::RawFloat;
 using qc::test::RawInt;
 using qc::test::RawModel;
 namespace ir = qc::ir;
 namespace qm = qc::qm;
-
-template <typename T>
-T Must(qc::Expected<T> e) {
-  if (!e.ok()) FAIL("unexpected error: " << e.status().ToString());
-  return std::move(e).value();
-}
 
 // qkv [batch, sequence, 24], mask [batch, sequence] -> QAttentionQkv (2 heads of 4) -> y [batch, sequence, 8].
 ir::Graph QkvGraph() {

@@ -18,17 +18,12 @@
 namespace {
 
 using qc::StatusCode;
+using qc::test::Must;
 using qc::test::RawFloat;
 using qc::test::RawInt;
 using qc::test::RawModel;
 namespace ir = qc::ir;
 namespace qm = qc::qm;
-
-template <typename T>
-T Must(qc::Expected<T> e) {
-  if (!e.ok()) FAIL("unexpected error: " << e.status().ToString());
-  return std::move(e).value();
-}
 
 // x [batch, 200] -> QLinear t2 (200 -> 6, per-row scale, bias, gelu) -> y; ids [batch, 3] -> QEmbedding T2 [10, 7].
 ir::Graph QuantGraph() {

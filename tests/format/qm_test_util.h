@@ -7,6 +7,7 @@
 //     bytes the spec borrows.
 //   * Byte surgery: ReadBytes/WriteBytes, Reseal (recompute the whole-file and preamble checksums so that a
 //     deliberate corruption reaches the later checks), OpenBytes (load from memory).
+//   * Must: the value of an Expected, or a doctest failure naming the error.
 //   * RawModel / AssembleRaw: build a graph section with the generated FlatBuffers API *without* validation, so
 //     tests can produce files that are well-formed FlatBuffers but break a .qm rule.
 //
@@ -19,14 +20,23 @@
 //   auto file = qc::test::OpenBytes(bytes);
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "exporters/qm/qm_spec.h"
 #include "format/qm_reader.h"
 
 namespace qc::test {
+
+template <typename T>
+T Must(Expected<T> e) {
+  if (!e.ok()) FAIL("unexpected error: " << e.status().ToString());
+  return std::move(e).value();
+}
 
 class TempDir {
  public:
