@@ -144,10 +144,10 @@ Status ParallelQAttention(ThreadPool* pool, const QAttentionParams& p, const flo
   const size_t parts = PartsForWork(pool, tasks, 2 * p.seq * p.seq * head_dim);
   const size_t slot = AlignedSlot(QAttentionScratchBytes(p));
   scratch->resize(std::max<size_t>(parts, 1) * slot);
-  TaskStatuses statuses(parts);
-  ParallelFor(pool, parts, [&](size_t part) {
-    const Range r = SplitRange(tasks, parts, part);
-    statuses.Set(part, QAttentionTasks(p, q, k, v, mask, out, scratch->data() + part * slot, r.begin, r.end));
+  // One (batch, head) task per claim (ClaimTasks): each writes its own output columns.
+  TaskStatuses statuses(tasks);
+  ClaimTasks(pool, tasks, parts, [&](size_t task, size_t part) {
+    statuses.Set(task, QAttentionTasks(p, q, k, v, mask, out, scratch->data() + part * slot, task, task + 1));
   });
   return statuses.First();
 }

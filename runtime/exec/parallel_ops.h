@@ -7,6 +7,10 @@
 //     register tiles are the same ones a single call would use;
 //   * attention (float and quantized) splits over (batch × head) tasks, each thread with its own scratch;
 //   * row-wise ops (LayerNorm, softmax) split over rows; elementwise ops over 64-element-aligned blocks.
+//   Where the work comes in more pieces than threads (attention heads, row chunks of a row-split QLinear), a thread
+//   that finishes its own share takes the unclaimed pieces of the others' (ClaimTasks): on a shared or virtual
+//   machine one core is often slowed for a while, and with fixed shares every parallel region then waits for the
+//   slow core's whole half. Which thread computes a piece never changes its result.
 //   Small ops stay on the calling thread: a part is made only for at least kMinWorkPerPart units of work (about a
 //   multiply-add or one element of a cheap op), so waking threads never costs more than it saves. A null pool runs
 //   everything on the calling thread.
@@ -17,7 +21,9 @@
 //   exec::ParallelLayerNorm(pool, x, rows, cols, gamma, beta, eps, y);
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <vector>
 
 #include "core/thread_pool.h"
 #include "kernels/f32-f32-gemm/kernels.h"
@@ -38,6 +44,38 @@ void SetMinWorkPerPartForTesting(size_t work);
 /// Parts for `units` independent units of `work_per_unit` each: one per thread at most, each >= kMinWorkPerPart
 /// (or the testing grain).
 size_t PartsForWork(const ThreadPool* pool, size_t units, size_t work_per_unit);
+
+/// Runs run_task(task, part) for every task in [0, tasks) on `parts` threads (part < parts, one part per thread, so
+/// per-part scratch is never shared). Part p first runs its own contiguous share of the tasks in order (the static
+/// split: balanced when the cores run at the same speed); a part that finishes then takes the next unclaimed tasks
+/// of the others' shares, so a core the host slows down hands over the rest of its share instead of holding up the
+/// region. With parts <= 1 the tasks run in order on the calling thread.
+template <typename Fn>
+void ClaimTasks(ThreadPool* pool, size_t tasks, size_t parts, Fn&& run_task) {
+  if (parts <= 1 || pool == nullptr) {
+    for (size_t t = 0; t < tasks; ++t) run_task(t, size_t{0});
+    return;
+  }
+  struct alignas(64) Share {  // one cache line each: owners and thieves of different shares never contend
+    std::atomic<size_t> next{0};
+    size_t end = 0;
+  };
+  std::vector<Share> shares(parts);
+  for (size_t p = 0; p < parts; ++p) {
+    const Range r = SplitRange(tasks, parts, p);
+    shares[p].next.store(r.begin, std::memory_order_relaxed);
+    shares[p].end = r.end;
+  }
+  pool->ParallelFor(parts, [&](size_t part) {
+    for (size_t i = 0; i < parts; ++i) {  // own share first, then the others' in turn
+      Share& share = shares[(part + i) % parts];
+      for (size_t t = share.next.fetch_add(1, std::memory_order_relaxed); t < share.end;
+           t = share.next.fetch_add(1, std::memory_order_relaxed)) {
+        run_task(t, part);
+      }
+    }
+  });
+}
 
 /// run_columns(n0, n1) over a split of [0, n) into parts whose bounds are multiples of `tile` (the last ends at n);
 /// `work_per_column` sizes the parts (for a GEMM, m · k).

@@ -21,6 +21,10 @@
 namespace qc::exec {
 namespace {
 
+// Row chunks per thread in a row-split QLinear: enough for a thread that the host slows to hand work to the other,
+// few enough that each call still reuses its unpacked weights over several register tiles.
+constexpr size_t kRowChunksPerThread = 2;
+
 // Quantizes x [m, k] into scratch (rows of q_cols int8, zero past k) per the op's activation attributes.
 void PrepareScratch(size_t m, size_t q_cols, QuantScratch& s) {
   s.q.resize(m * q_cols);
@@ -161,18 +165,22 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
     T2GemmArgs a;
     fill(a);
     const auto tile = static_cast<size_t>(t2_kernel.tokens);
-    const size_t parts = PartsForWork(scratch.pool, (m + tile - 1) / tile, n * k * tile);
+    const size_t tiles = (m + tile - 1) / tile;
+    const size_t parts = PartsForWork(scratch.pool, tiles, n * k * tile);
+    // Two row chunks per thread (ClaimTasks): a thread slowed by the host hands its second chunk to the other. Each
+    // chunk still spans several register tiles, so the weights unpacked per call are reused.
+    const size_t chunks = parts <= 1 ? 1 : std::min(tiles, kRowChunksPerThread * parts);
     const ActQuantParams params = DynamicParams(op);
-    TaskStatuses statuses(parts);
-    ParallelFor(scratch.pool, parts, [&](size_t part) {  // threads: split M here
-      const Range r = SplitRange(m, parts, part, tile);
+    TaskStatuses statuses(chunks);
+    ClaimTasks(scratch.pool, chunks, parts, [&](size_t chunk, size_t /*part*/) {  // threads: split M here
+      const Range r = SplitRange(m, chunks, chunk, tile);
       if (r.begin >= r.end) return;
       if (quantize_in_rows) {
         const ActQuantOutput whole{scratch.q.data(),       q_cols, q_cols, scratch.scale.data(),
                                    scratch.dequant.data(), scratch.row_sum.data()};
         const Status st = QuantizeActivationRows(x.fdata(), k, params, whole, r);
         if (!st.ok()) {
-          statuses.Set(part, st);
+          statuses.Set(chunk, st);
           return;
         }
       }
