@@ -115,14 +115,19 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
                        " is not executed by this runtime build");
   }
   const size_t q_cols = T2PaddedK(k);  // the I4 / I8 layouts use the same 128-column blocks
-  const QuantScratch::Held wanted{scratch.next_source, BitsOf(op.attrs.act_clip), op.attrs.act_granularity,
-                                  BitsOf(op.attrs.act_amax), m, k, q_cols};
+  const QuantScratch::Held wanted{scratch.next_source,
+                                  BitsOf(op.attrs.act_clip),
+                                  op.attrs.act_granularity,
+                                  BitsOf(op.attrs.act_amax),
+                                  m,
+                                  k,
+                                  q_cols};
   const bool held = wanted.source != 0 && scratch.held == wanted;
   auto remember = [&] { scratch.held = wanted; };
   const auto epilogue = static_cast<qm::QmEpilogue>(op.attrs.epilogue);
   void (*const activation)(const float*, size_t, float*) = epilogue == qm::QmEpilogue::kGeluErf    ? &GeluErf
-                                                             : epilogue == qm::QmEpilogue::kGeluTanh ? &GeluTanh
-                                                                                                     : nullptr;
+                                                           : epilogue == qm::QmEpilogue::kGeluTanh ? &GeluTanh
+                                                                                                   : nullptr;
   const T2GemmKernel& t2_kernel = GetT2GemmKernel();
   // Many tokens on a ternary weight: rows are split across threads, and each thread quantizes its rows (per-token
   // scales are row-local), multiplies them and applies the activation in one parallel region: each thread reads
@@ -176,8 +181,8 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
       const Range r = SplitRange(m, chunks, chunk, tile);
       if (r.begin >= r.end) return;
       if (quantize_in_rows) {
-        const ActQuantOutput whole{scratch.q.data(),       q_cols, q_cols, scratch.scale.data(),
-                                   scratch.dequant.data(), scratch.row_sum.data()};
+        const ActQuantOutput whole{scratch.q.data(),      q_cols, q_cols, scratch.scale.data(), scratch.dequant.data(),
+                                   scratch.row_sum.data()};
         const Status st = QuantizeActivationRows(x.fdata(), k, params, whole, r);
         if (!st.ok()) {
           statuses.Set(chunk, st);
@@ -265,8 +270,8 @@ Status RunQAttentionViews(const PlannedOp& op, const std::vector<int64_t>& q_dim
 
 }  // namespace
 
-Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v,
-                     const RtTensor* mask, QuantScratch& scratch, RtTensor* out) {
+Status RunQAttention(const PlannedOp& op, const RtTensor& q, const RtTensor& k, const RtTensor& v, const RtTensor* mask,
+                     QuantScratch& scratch, RtTensor* out) {
   for (const RtTensor* t : {&q, &k, &v}) {
     if (!t->is_float() || t->dims.size() != 3) {
       return InvalidArgument(op.description + ": q, k and v must be float [batch, sequence, hidden], got " +

@@ -2,9 +2,12 @@
 // around the kernels' column tiles, with outputs against a guard page.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "configs/gemm_config.h"
@@ -295,5 +298,63 @@ TEST_CASE("ParallelAdd and ParallelQuantizeActivations equal the sequential call
   for (auto& pool : pools) {
     const Status got = exec::ParallelQuantizeActivations(pool.get(), x.data(), m, k, ActQuantParams{}, out);
     CHECK(got.message() == want.message());
+  }
+}
+
+TEST_CASE("ClaimTasks: every task exactly once for any task and part count; inline without a pool") {
+  for (int threads = 1; threads <= 4; ++threads) {
+    auto pool = ThreadPool::Create(threads);
+    REQUIRE(pool.ok());
+    for (size_t tasks : {size_t{0}, size_t{1}, size_t{3}, size_t{8}, size_t{13}}) {
+      for (size_t parts = 1; parts <= static_cast<size_t>(threads); ++parts) {
+        CAPTURE(threads);
+        CAPTURE(tasks);
+        CAPTURE(parts);
+        std::vector<std::atomic<int>> runs(tasks);
+        std::atomic<bool> bad_part{false};
+        exec::ClaimTasks(pool->get(), tasks, parts, [&](size_t t, size_t part) {
+          runs[t].fetch_add(1);
+          if (part >= parts) bad_part = true;
+        });
+        for (size_t t = 0; t < tasks; ++t) CHECK(runs[t].load() == 1);
+        CHECK_FALSE(bad_part.load());
+      }
+    }
+  }
+  std::vector<size_t> order;
+  exec::ClaimTasks(nullptr, 5, 3, [&](size_t t, size_t part) {
+    CHECK(part == 0);
+    order.push_back(t);
+  });
+  CHECK(order == std::vector<size_t>{0, 1, 2, 3, 4});
+}
+
+TEST_CASE("ClaimTasks: a part that finishes its share takes the unclaimed tasks of a slow part") {
+  auto pool = ThreadPool::Create(2);
+  REQUIRE(pool.ok());
+  // Part 1 claims its first task (4) and then stalls until part 0 is done with everything it can take; part 0 waits
+  // for that claim before starting, so it runs its own share 0-3 and then 5, 6, 7 from part 1's.
+  std::atomic<bool> part1_claimed{false}, part0_done{false};
+  std::vector<std::atomic<int>> by_part(8);
+  for (auto& b : by_part) b = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto wait_for = [&](const std::atomic<bool>& flag) {
+    while (!flag.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return flag.load();
+  };
+  std::atomic<bool> timed_out{false};
+  exec::ClaimTasks(pool->get(), 8, 2, [&](size_t t, size_t part) {
+    by_part[t] = static_cast<int>(part);
+    if (part == 1 && t == 4) {
+      part1_claimed = true;
+      if (!wait_for(part0_done)) timed_out = true;
+    }
+    if (part == 0 && t == 0 && !wait_for(part1_claimed)) timed_out = true;
+    if (part == 0 && t == 7) part0_done = true;
+  });
+  REQUIRE_FALSE(timed_out.load());
+  for (size_t t = 0; t < 8; ++t) {
+    CAPTURE(t);
+    CHECK(by_part[t].load() == (t == 4 ? 1 : 0));
   }
 }

@@ -56,8 +56,8 @@ std::shared_ptr<const Model> LoadFixture(const std::string& name, int bits) {
 }
 
 // Batch 3, 13 tokens: full, padded after 7 tokens, one token.
-std::vector<NamedTensor> TokenInputs(const Model& model) {
-  const int64_t batch = 3, seq = 13;
+std::vector<NamedTensor> TokenInputs(const Model& model, int64_t batch = 3, int64_t seq = 13) {
+  REQUIRE(batch >= 3);
   std::mt19937 rng(5);
   std::vector<int64_t> ids(batch * seq), mask(batch * seq, 1), types(batch * seq, 0);
   for (int64_t& id : ids) id = 1 + static_cast<int64_t>(rng() % 900);
@@ -134,6 +134,14 @@ TEST_CASE("2-bit quantized BERT encoder (QLinear, QEmbedding, QAttention): ident
   }
   REQUIRE(quantized);
   CheckThreadCounts(model, TokenInputs(*model));
+}
+
+TEST_CASE(
+    "2-bit quantized BERT encoder with 192 tokens (row-split QLinears in chunks): identical bytes for 1..4 threads") {
+  // 192 tokens reach the row split of every ternary GEMM kernel (at least 4 of its row tiles: 128 for AMX), where
+  // each thread runs its own row chunks and then takes the others' unclaimed ones.
+  const auto model = LoadFixture("bertmodel_opset14_sdpa", 2);
+  CheckThreadCounts(model, TokenInputs(*model, 3, 64));
 }
 
 TEST_CASE("float and quantized ViT (patch embedding, float attention): identical bytes for 1..4 threads") {
