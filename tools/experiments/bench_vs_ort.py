@@ -371,7 +371,20 @@ def run_benchmarks(a, work, qms):
     if a.quick:  # the 2-thread cells of the first shape only
         groups = [g for g in groups if g[3] == 1 or (g[1], g[2]) == a.shapes[0]]
     results, errors = {}, {}
+    scaling_runs, scaling_errors = {}, {}
     for rnd in range(a.rounds):
+        # One thread-scaling process per model and round, so the pooled pairs span the whole run, not one moment.
+        for model in a.models if "qc-t2" in a.engines else []:
+            if model in scaling_errors:
+                continue
+            j, err = run_scaling_process(a, qms, model)
+            if err:
+                scaling_errors[model] = err
+                log(f"{model} thread scaling: {err}")
+                continue
+            scaling_runs.setdefault(model, []).append(j)
+            log(f"round {rnd + 1}/{a.rounds} {model} qc-t2 b1 s128 2T vs 1T interleaved: median per pair "
+                f"{j['against']['speedup']['median']:.2f}x")
         for gi, (model, b, s, t) in enumerate(groups):
             engines = [e for e in a.engines if not e.startswith("qc-") or "qm" in qms[(model, e)]]
             k = (gi + rnd) % len(engines)  # rotate the order so no engine always runs first (or last)
@@ -392,39 +405,31 @@ def run_benchmarks(a, work, qms):
                 results.setdefault(key, []).append(j)
                 log(f"round {rnd + 1}/{a.rounds} {model} {engine} b{b} s{s} t{t}: "
                     f"median {j['latency_ms']['median']:.2f} ms, peak RSS {j['peak_rss_bytes'] / MIB:.0f} MiB")
-    return groups, results, errors
+    return groups, results, errors, summarize_scaling(scaling_runs, scaling_errors)
 
 
-def run_thread_scaling(a, qms):
-    """2 threads against 1 on the ternary .qm at batch 1, seq 128, in the same process with interleaved runs
-    (`qcrun bench --against-threads`): the host's speed drifts over seconds on a shared virtual machine, so the two
-    cells above, measured in separate processes minutes apart, can compare different machine states. One process per
-    round; the per-pair ratios of all rounds are pooled."""
+def run_scaling_process(a, qms, model):
+    """One process of `qcrun bench --threads 2 --against-threads 1` on the model's ternary .qm at batch 1, seq 128:
+    a 2-thread and a 1-thread session on the same loaded model, alternated run by run. Returns (json, error)."""
+    qm = qms.get((model, "qc-t2"), {}).get("qm")
+    if qm is None:
+        return None, "no ternary .qm"
+    cmd = [a.qcrun, "bench", qm, "--batch", "1", "--seq", "128", "--threads", "2", "--against-threads", "1",
+           "--warmup", str(a.warmup), "--iters", str(a.iters), "--json"]
+    try:
+        r = sh(cmd, timeout=900)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after 900 s"
+    if r.returncode != 0:
+        return None, f"exit {r.returncode}: {first_error_line(r.stderr or r.stdout)}"
+    return json.loads(r.stdout), None
+
+
+def summarize_scaling(scaling_runs, scaling_errors):
+    """The host's speed drifts over seconds on a shared virtual machine, so the separately measured 1- and 2-thread
+    cells can compare different machine states; the interleaved pairs of every round are pooled here."""
     out = []
-    for model in a.models:
-        qm = qms.get((model, "qc-t2"), {}).get("qm")
-        if qm is None or "qc-t2" not in a.engines:
-            continue
-        runs, error = [], None
-        for rnd in range(a.rounds):
-            cmd = [a.qcrun, "bench", qm, "--batch", "1", "--seq", "128", "--threads", "2", "--against-threads", "1",
-                   "--warmup", str(a.warmup), "--iters", str(a.iters), "--json"]
-            try:
-                r = sh(cmd, timeout=900)
-            except subprocess.TimeoutExpired:
-                error = "timed out after 900 s"
-                break
-            if r.returncode != 0:
-                error = f"exit {r.returncode}: {first_error_line(r.stderr or r.stdout)}"
-                break
-            runs.append(json.loads(r.stdout))
-            j = runs[-1]["against"]["speedup"]
-            log(f"round {rnd + 1}/{a.rounds} {model} qc-t2 b1 s128 2T vs 1T interleaved: median per pair "
-                f"{j['median']:.2f}x")
-        if error:
-            out.append({"model": model, "engine": "qc-t2", "error": error})
-            log(f"{model} thread scaling: {error}")
-            continue
+    for model, runs in scaling_runs.items():
         ratios = sorted(x for r in runs for x in r["against"]["speedup_samples"])
         t2 = sorted(x for r in runs for x in r["samples_ms"])
         t1 = sorted(x for r in runs for x in r["against"]["samples_ms"])
@@ -432,6 +437,7 @@ def run_thread_scaling(a, qms):
                     "processes": len(runs), "pairs": len(ratios), "speedup_median": median(ratios),
                     "speedup_p10": nearest_rank(ratios, 0.1), "speedup_p90": nearest_rank(ratios, 0.9),
                     "median_ms_2t": median(t2), "median_ms_1t": median(t1), "runs": runs})
+    out += [{"model": m, "engine": "qc-t2", "error": e} for m, e in scaling_errors.items() if m not in scaling_runs]
     return out
 
 
@@ -461,8 +467,7 @@ def run(a):
         cmd += ["--vocab", a.vocab]
     subprocess.run(cmd, check=True)
     qms = compress_all(a, work)
-    groups, results, errors = run_benchmarks(a, work, qms)
-    scaling = run_thread_scaling(a, qms)
+    groups, results, errors, scaling = run_benchmarks(a, work, qms)
     kernels = [] if a.no_kernels else run_kernel_benches(a)
     load_end = loadavg()
     raw = {

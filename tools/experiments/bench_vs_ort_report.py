@@ -278,11 +278,11 @@ def scaling_section(scaling):
     L = ["", "## Thread scaling, interleaved (ternary .qm, batch 1, seq 128)", ""]
     if not scaling:
         return L + ["Not run."]
-    L += ["`qcrun bench --threads 2 --against-threads 1`: one process per round holds a 2-thread and a 1-thread "
-          "session on the same loaded model and alternates them run by run (which goes first alternates too), so "
-          "each pair sees nearly the same machine state; the speed-up is the median over all pairs of "
-          "(1-thread time / 2-thread time). The cells above come from separate processes minutes apart, and on a "
-          "host whose speed drifts their ratio compares different states.", "",
+    L += ["`qcrun bench --threads 2 --against-threads 1`: one process per model at the start of every round holds a "
+          "2-thread and a 1-thread session on the same loaded model and alternates them run by run (which goes first "
+          "alternates too), so each pair sees nearly the same machine state; the speed-up is the median over all "
+          "pairs of all rounds of (1-thread time / 2-thread time). The cells above come from separate processes "
+          "minutes apart, and on a host whose speed drifts their ratio compares different states.", "",
           "| model | processes | pairs | 1T median ms | 2T median ms | speed-up: median per pair | p10 | p90 |"
           " per process |", "|---|---|---|---|---|---|---|---|---|"]
     for x in scaling:
