@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "core/cpu_features.h"
@@ -94,6 +95,12 @@ double Median(const std::vector<double>& sorted) {
 
 double MsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// median, p90, min and max of sorted latencies (ms).
+nlohmann::ordered_json LatencySummary(const std::vector<double>& sorted) {
+  return {
+      {"median", Median(sorted)}, {"p90", Percentile(sorted, 0.9)}, {"min", sorted.front()}, {"max", sorted.back()}};
 }
 
 bool AllFinite(const std::vector<NamedTensor>& outputs) {
@@ -187,10 +194,14 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   auto session = Session::Create(*model, session_options);
   if (!session.ok()) return Fail(err, session.status());
   const bool paired = options.against_threads > 0;
-  SessionOptions against_options;
-  against_options.num_threads = paired ? options.against_threads : 1;
-  auto against = Session::Create(*model, against_options);  // created always (cheap), run only when paired
-  if (!against.ok()) return Fail(err, against.status());
+  std::optional<Session> against;  // only when paired: an idle second session would still count in peak RSS
+  if (paired) {
+    SessionOptions against_options;
+    against_options.num_threads = options.against_threads;
+    auto created = Session::Create(*model, against_options);
+    if (!created.ok()) return Fail(err, created.status());
+    against.emplace(std::move(created).value());
+  }
   auto inputs = MakeSyntheticInputs(**model, options.batch, options.seq);
   if (!inputs.ok()) return Fail(err, inputs.status());
 
@@ -210,7 +221,7 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
     }
   }
   for (int i = 1; i < options.warmup; ++i) {
-    for (Session* s : {&*session, paired ? &*against : nullptr}) {
+    for (Session* s : {&*session, against ? &*against : nullptr}) {
       if (s == nullptr) continue;
       auto r = s->Run(*inputs);
       if (!r.ok()) return Fail(err, r.status());
@@ -266,8 +277,8 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
   j["inputs"] = shapes;
   j["load_ms"] = load_ms;
   j["first_run_ms"] = first_run_ms;
-  j["latency_ms"] = {
-      {"median", median}, {"p90", Percentile(ms, 0.9)}, {"min", ms.front()}, {"max", ms.back()}, {"mean", mean}};
+  j["latency_ms"] = LatencySummary(ms);
+  j["latency_ms"]["mean"] = mean;
   j["samples_ms"] = samples;
   j["throughput_seq_per_s"] = static_cast<double>(options.batch) * 1000.0 / median;
   j["peak_rss_bytes"] = peak_rss;
@@ -281,10 +292,7 @@ int RunBench(const BenchOptions& options, std::ostream& out, std::ostream& err) 
     std::vector<double> sorted_ratios = ratios;
     std::sort(sorted_ratios.begin(), sorted_ratios.end());
     paired_json["threads"] = options.against_threads;
-    paired_json["latency_ms"] = {{"median", Median(against_ms)},
-                                 {"p90", Percentile(against_ms, 0.9)},
-                                 {"min", against_ms.front()},
-                                 {"max", against_ms.back()}};
+    paired_json["latency_ms"] = LatencySummary(against_ms);
     paired_json["samples_ms"] = against_samples;
     // against / this: above 1 when this session (--threads) is faster.
     paired_json["speedup"] = {{"median", Median(sorted_ratios)},
