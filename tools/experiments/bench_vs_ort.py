@@ -324,6 +324,17 @@ def compress_all(a, work):
     return out
 
 
+def run_json(cmd):
+    """Runs a benchmark process that prints JSON; returns (parsed output, None) or (None, what went wrong)."""
+    try:
+        r = sh(cmd, timeout=900)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after 900 s"
+    if r.returncode != 0:
+        return None, f"exit {r.returncode}: {first_error_line(r.stderr or r.stdout)}"
+    return json.loads(r.stdout), None
+
+
 def run_cell(a, work, model, engine, batch, seq, threads, iters, qms):
     d = work / model
     if engine.startswith("ort-"):
@@ -335,13 +346,7 @@ def run_cell(a, work, model, engine, batch, seq, threads, iters, qms):
     else:
         cmd = [a.qcrun, "bench", qms[(model, engine)]["qm"], "--batch", str(batch), "--seq", str(seq), "--threads",
                str(threads), "--warmup", str(a.warmup), "--iters", str(iters), "--json"]
-    try:
-        r = sh(cmd, timeout=900)
-    except subprocess.TimeoutExpired:
-        return None, "timed out after 900 s"
-    if r.returncode != 0:
-        return None, f"exit {r.returncode}: {first_error_line(r.stderr or r.stdout)}"
-    return json.loads(r.stdout), None
+    return run_json(cmd)
 
 
 def nearest_rank(sorted_values, q):
@@ -416,13 +421,7 @@ def run_scaling_process(a, qms, model):
         return None, "no ternary .qm"
     cmd = [a.qcrun, "bench", qm, "--batch", "1", "--seq", "128", "--threads", "2", "--against-threads", "1",
            "--warmup", str(a.warmup), "--iters", str(a.iters), "--json"]
-    try:
-        r = sh(cmd, timeout=900)
-    except subprocess.TimeoutExpired:
-        return None, "timed out after 900 s"
-    if r.returncode != 0:
-        return None, f"exit {r.returncode}: {first_error_line(r.stderr or r.stdout)}"
-    return json.loads(r.stdout), None
+    return run_json(cmd)
 
 
 def summarize_scaling(scaling_runs, scaling_errors):
