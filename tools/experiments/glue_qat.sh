@@ -8,6 +8,7 @@
 #   tools/experiments/glue_qat.sh [--tasks "RTE CoLA SST-2"] [--seeds "1 2 3"] [--modes "kd kdqat ti"]
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
+#                                 [--lr X]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 600; SST-2 len 64 batch 32 N 600 (the paper's 1,605 and 6,315 do not fit
@@ -28,6 +29,7 @@ teacher_lr=5e-5
 teacher_batch=""  # "": the task's QAT batch
 teacher_optimizer=bertadam
 teacher_keep=last
+student_lr=2e-5  # method.md §5; the same for every mode
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,9 +43,10 @@ while [ $# -gt 0 ]; do
     --teacher-batch) teacher_batch="$2"; shift 2 ;;
     --teacher-optimizer) teacher_optimizer="$2"; shift 2 ;;
     --teacher-keep) teacher_keep="$2"; shift 2 ;;
+    --lr) student_lr="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
     *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
-         "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--no-doc]" >&2; exit 2 ;;
+         "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--no-doc]" >&2; exit 2 ;;
   esac
 done
 
@@ -84,7 +87,7 @@ for task in $tasks; do
       echo "== $task: --distill $mode, seed $seed, $steps steps" >&2
       "$qcompress" "$teacher" --bits 2 --distill "$mode" --data "$train" --eval "$dev" --metric "$metric" \
         --max-length "$len" --batch-size "$batch" --steps "$steps" --eval-every $((steps / 12 > 0 ? steps / 12 : 1)) \
-        --lr 2e-5 --seed "$seed" -o "$out.qm" --report "$out.json" || true  # a failed gate still reports
+        --lr "$student_lr" --seed "$seed" -o "$out.qm" --report "$out.json" || true  # a failed gate still reports
     done
   done
 done
