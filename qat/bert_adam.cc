@@ -14,8 +14,9 @@ double WarmupLinear(double x, double warmup) {
   return std::max((x - 1.0) / (warmup - 1.0), 0.0);
 }
 
-BertAdam::BertAdam(std::vector<torch::Tensor> params, const BertAdamOptions& options)
-    : params_(std::move(params)), options_(options) {
+BertAdam::BertAdam(std::vector<torch::Tensor> params, const BertAdamOptions& options, std::vector<double> lr_scales)
+    : params_(std::move(params)), options_(options), lr_scales_(std::move(lr_scales)) {
+  lr_scales_.resize(params_.size(), 1.0);
   for (const torch::Tensor& p : params_) {
     m_.push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous).detach());
     v_.push_back(torch::zeros_like(p, torch::MemoryFormat::Contiguous).detach());
@@ -53,7 +54,7 @@ void BertAdam::Step() {
     }
     const double wd = p.dim() <= 1 ? 0.0 : options_.weight_decay;
     if (wd > 0.0) update = update + wd * p;
-    p.add_(update, -lr);
+    p.add_(update, -lr * lr_scales_[i]);
   }
   ++step_;
 }

@@ -6,7 +6,8 @@
 //     m ← β1·m + (1−β1)·g;   v ← β2·v + (1−β2)·g²
 //     BertAdam: u = m / (√v + eps) + wd·p                 no bias correction
 //     AdamW:    u = m̂ / (√v̂ + eps) + wd·p, m̂ = m/(1−β1^(t+1)), v̂ = v/(1−β2^(t+1))
-//     p ← p − lr·warmup_linear(x)·u,  warmup_linear(x) = x/w for x < w, else max((x − 1)/(w − 1), 0)
+//     p ← p − lr·s_p·warmup_linear(x)·u,  warmup_linear(x) = x/w for x < w, else max((x − 1)/(w − 1), 0)
+//   with s_p the parameter's lr scale (1 unless given)
 //   wd is 0 for 1-D parameters (biases and LayerNorm γ/β, BERT's no_decay list). Defaults: β = (0.9, 0.999),
 //   eps 1e-6, wd 0.01, max_grad_norm 1.0, warmup 0.1. Parameters without a gradient are skipped (their state and
 //   step do not move, as in torch).
@@ -43,7 +44,8 @@ double WarmupLinear(double x, double warmup);
 
 class BertAdam {
  public:
-  BertAdam(std::vector<torch::Tensor> params, const BertAdamOptions& options);
+  /// `lr_scales`: one multiplier of the learning rate per parameter (empty: 1 for all), e.g. a learned clip's own lr.
+  BertAdam(std::vector<torch::Tensor> params, const BertAdamOptions& options, std::vector<double> lr_scales = {});
   /// One update of every parameter with a gradient; then the step counter advances.
   void Step();
   void ZeroGrad();
@@ -57,6 +59,7 @@ class BertAdam {
  private:
   std::vector<torch::Tensor> params_;
   BertAdamOptions options_;
+  std::vector<double> lr_scales_;
   std::vector<torch::Tensor> m_, v_;
   int64_t step_ = 0;
 };

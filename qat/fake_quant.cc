@@ -297,6 +297,18 @@ torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granula
   return FakeQuantized(x, q, clip);
 }
 
+torch::Tensor LearnedActClamp(const torch::Tensor& x, const torch::Tensor& alpha) {
+  // clamp with tensor bounds: autograd sends g to x inside [−α', α'] and, reduced over the broadcast, g (x > α')
+  // minus g (x < −α') to α', which is the PACT gradient of a symmetric clip.
+  const torch::Tensor bound = alpha.clamp_min(kMinLearnedActClip);
+  return at::clamp(x, -bound, bound);
+}
+
+float EffectiveLearnedClip(const torch::Tensor& alpha) {
+  torch::NoGradGuard no_grad;
+  return alpha.detach().clamp_min(kMinLearnedActClip).item<float>();
+}
+
 QuantAttentionResult QuantizedAttentionCore(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                             const torch::Tensor& fill, double scale, float clip,
                                             const std::function<torch::Tensor(const torch::Tensor&)>& substitute_probs) {

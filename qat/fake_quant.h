@@ -66,6 +66,15 @@ torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row)
 /// int8 activation fake quantizer: x̂ = q·d, gradient passes where |x| < clip (everywhere without a clip).
 torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip);
 
+/// Learned activation clipping (PACT-style; BinaryBERT's learnable clip, method.md §2): clamp(x, −α', α') with
+/// α' = max(α, kMinLearnedActClip), α a trainable [1] tensor. Gradient to x where |x| <= α'; to α the sum of
+/// g·sign(x) where |x| > α' (none while α sits at the floor). Quantizing the result with no further clip computes
+/// exactly what the runtime's quantizer does with act_clip = α' (clamping is idempotent; the row amax is the same).
+constexpr float kMinLearnedActClip = 1e-3f;
+torch::Tensor LearnedActClamp(const torch::Tensor& x, const torch::Tensor& alpha);
+/// α' as a float: the act_clip the runtime receives.
+float EffectiveLearnedClip(const torch::Tensor& alpha);
+
 /// QLinear simulation (notes/qops.md "QLinear"): int8 codes of x, the weight's codes and scales exactly as the
 /// packer derives them, Y = Σ w·q as an exact float64 matmul of codes, y = fma(float(Y), fl(sw_j·d_i), b_j) evaluated
 /// in float64 (the product is exact there). Forward bit-identical to the runtime's QLinear (up to double-rounding
@@ -96,6 +105,11 @@ struct QuantRecipe {
   bool quantize_pooler = true;  ///< Linears outside layers that do not produce a graph output (TI: q_cls)
   ActGranularity act_granularity = ActGranularity::kPerToken;
   float act_clip = 2.5f;           ///< 0 = none
+  /// Every quantized Linear input's clip becomes a trainable parameter (TorchModel::AddQuantizerParameter, one per
+  /// input value, initial value act_clip, which must be > 0) used through LearnedActClamp; AnnotateQuantization
+  /// exports each node's.
+  /// The Attention's Q/K/V clip stays act_clip.
+  bool learn_act_clip = false;
   bool quantize_attention = true;  ///< QAttention simulation (Q/K/V/P int8)
   /// Quantized Linears run QLinearSim (integer sums, the runtime's epilogue) instead of float sums of fake-quantized
   /// operands: int8 codes then agree with the packed model everywhere, at ~2x the Linear forward cost.

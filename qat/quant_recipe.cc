@@ -1,4 +1,5 @@
 // ApplyQuantRecipe / AnnotateQuantization (qat/fake_quant.h): which sites a recipe quantizes, once, for both.
+#include <cmath>
 #include <string>
 
 #include "ir/rewriter.h"
@@ -46,10 +47,37 @@ Expected<TensorTransform> WeightTransform(const ir::WeightQuant& q, float twn_cl
   }
 }
 
+// The quantizer parameter of a Linear's learned input clip. Linears reading the same value share one (Q, K and V
+// read one hidden state): one quantizer per tensor, as the runtime quantizes it, and equal clips let merge_qkv fuse
+// the three. Keyed by value id (names may be empty); the name is for people.
+std::string LearnedClipKey(const WeightSite& site) {
+  return "act_clip:" + std::to_string(site.input_value) + ":" + site.input;
+}
+
+// The trainable clip of a quantized Linear's input (learn_act_clip), created by the first site reading it.
+Expected<torch::Tensor> LearnedClipOf(TorchModel& model, const WeightSite& site, float initial) {
+  torch::Tensor alpha = model.QuantizerParameter(LearnedClipKey(site));
+  if (alpha.defined()) return alpha;
+  alpha = torch::full({1}, initial, torch::kFloat).set_requires_grad(true);
+  QC_RETURN_IF_ERROR(model.AddQuantizerParameter(LearnedClipKey(site), alpha));
+  return alpha;
+}
+
+// The input quantizer of a quantized Linear: the learned clamp (then no fixed clip) or the fixed clip.
+torch::Tensor QuantizeLinearInput(const torch::Tensor& x, const torch::Tensor& learned_clip, ActGranularity g,
+                                  float act_clip) {
+  if (learned_clip.defined()) return FakeQuantActivation(LearnedActClamp(x, learned_clip), g, 0.0f);
+  return FakeQuantActivation(x, g, act_clip);
+}
+
 }  // namespace
 
 Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) {
   model.ClearTransforms();
+  if (recipe.learn_act_clip && !(recipe.act_clip > 0.0f && std::isfinite(recipe.act_clip))) {
+    return InvalidArgument("qat: learned activation clipping needs an initial act_clip > 0 (got " +
+                           std::to_string(recipe.act_clip) + ")");
+  }
   size_t count = 0;
   const auto& sites = model.weight_sites();
   for (size_t i = 0; i < sites.size(); ++i) {
@@ -65,6 +93,10 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
     if (!(recipe.exact_linear && linear)) {
       QC_ASSIGN_OR_RETURN(fn, WeightTransform(*q, recipe.twn_clip));
     }
+    torch::Tensor learned_clip;
+    if (linear && recipe.learn_act_clip) {
+      QC_ASSIGN_OR_RETURN(learned_clip, LearnedClipOf(model, sites[i], recipe.act_clip));
+    }
     if (linear && !per_group && (recipe.exact_linear || recipe.exact_eval)) {
       const ir::WeightBits bits = q->bits;
       const bool per_row = q->granularity == ir::WeightGranularity::kPerRow;
@@ -74,9 +106,13 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
       QC_RETURN_IF_ERROR(model.SetLinearFunction(
           i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
             if (always_exact || !torch::GradMode::is_enabled()) {
+              // A learned clip clamps first (its gradient), then QLinear runs unclipped: the same codes.
+              if (learned_clip.defined()) {
+                return QLinearSim(LearnedActClamp(x, learned_clip), w, b, bits, per_row, twn_clip, g, 0.0f);
+              }
               return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
             }
-            return at::linear(FakeQuantActivation(x, g, act_clip), fn(w), b);
+            return at::linear(QuantizeLinearInput(x, learned_clip, g, act_clip), fn(w), b);
           }));
       continue;
     }
@@ -95,15 +131,16 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
   const auto& acts = model.activation_sites();
   for (size_t i = 0; i < acts.size(); ++i) {
     if (acts[i].point != ActivationPoint::kLinearInput) continue;
-    bool quantized = false;
+    const WeightSite* linear = nullptr;
     for (const WeightSite& s : sites) {
-      if (s.node == acts[i].node) quantized = SiteWeightQuant(s, recipe).has_value();
+      if (s.node == acts[i].node && SiteWeightQuant(s, recipe).has_value()) linear = &s;
     }
-    if (!quantized || recipe.exact_linear || recipe.exact_eval) continue;  // the Linear function quantizes it
+    if (linear == nullptr || recipe.exact_linear || recipe.exact_eval) continue;  // the Linear function quantizes it
     const ActGranularity g = recipe.act_granularity;
     const float clip = recipe.act_clip;
+    const torch::Tensor learned_clip = model.QuantizerParameter(LearnedClipKey(*linear));
     QC_RETURN_IF_ERROR(model.SetActivationTransform(
-        i, [g, clip](const torch::Tensor& x) { return FakeQuantActivation(x, g, clip); }));
+        i, [g, clip, learned_clip](const torch::Tensor& x) { return QuantizeLinearInput(x, learned_clip, g, clip); }));
   }
   model.SetAttentionQuantization(recipe.quantize_attention, recipe.act_clip);
   return count;
@@ -127,7 +164,19 @@ Status AnnotateQuantization(const TorchModel& model, const QuantRecipe& recipe, 
     }
     ir::QuantAnnotation a;
     a.weight = *q;
-    if (s.op == ir::OpType::kLinear) a.activation = ActQuant(recipe, false);
+    if (s.op == ir::OpType::kLinear) {
+      a.activation = ActQuant(recipe, false);
+      if (recipe.learn_act_clip) {
+        const torch::Tensor alpha = model.QuantizerParameter(LearnedClipKey(s));
+        if (!alpha.defined()) {
+          return FailedPrecondition(
+              "AnnotateQuantization: the recipe learns activation clips but the model has none "
+              "for the Linear reading weight '" +
+              s.weight + "' (ApplyQuantRecipe installs them)");
+        }
+        a.activation->clip = EffectiveLearnedClip(alpha);
+      }
+    }
     plan.emplace_back(found, a);
   }
   if (recipe.quantize_attention) {

@@ -179,6 +179,22 @@ Expected<torch::Tensor> TorchModel::Parameter(std::string_view ir_name) const {
   return NotFound("no trainable parameter for IR constant '" + std::string(ir_name) + "'");
 }
 
+Status TorchModel::AddQuantizerParameter(const std::string& name, torch::Tensor value) {
+  if (QuantizerParameter(name).defined()) return InvalidArgument("quantizer parameter '" + name + "' already exists");
+  if (!value.requires_grad()) return InvalidArgument("quantizer parameter '" + name + "' does not require grad");
+  impl_->quantizer_parameters.emplace_back(name, std::move(value));
+  return Status::Ok();
+}
+const std::vector<std::pair<std::string, torch::Tensor>>& TorchModel::quantizer_parameters() const {
+  return impl_->quantizer_parameters;
+}
+torch::Tensor TorchModel::QuantizerParameter(std::string_view name) const {
+  for (const auto& [n, t] : impl_->quantizer_parameters) {
+    if (n == name) return t;
+  }
+  return {};
+}
+
 std::vector<std::string> TorchModel::input_names() const {
   std::vector<std::string> names;
   for (const GraphInputSpec& in : impl_->inputs) names.push_back(in.name);
@@ -242,6 +258,7 @@ void TorchModel::ClearTransforms() {
   for (LinearFunction& f : impl_->linear_functions) f = nullptr;
   for (TensorTransform& t : impl_->activation_transforms) t = nullptr;
   impl_->attention_quant = false;
+  impl_->quantizer_parameters.clear();
 }
 
 Status TorchModel::SetLinearFunction(size_t site, LinearFunction fn) {

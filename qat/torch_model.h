@@ -76,6 +76,7 @@ struct WeightSite {
   ir::OpType op = ir::OpType::kLinear;
   std::string weight;  ///< IR value name of the weight constant
   std::string input;   ///< IR value name of the node's data input ("input_ids" for the word embedding; may be empty)
+  ir::ValueId input_value = ir::kNoValue;  ///< the data input's id (names may be empty)
   int layer = -1;      ///< encoder layer of a Linear, -1 outside layers and for other ops
   LinearRole role = LinearRole::kOther;
   bool produces_graph_output = false;  ///< e.g. the classifier Linear that method.md keeps in FP32
@@ -193,6 +194,13 @@ class TorchModel {
   const std::vector<ParameterInfo>& parameter_info() const;
   /// The parameter for an IR constant name; shares storage with the model (edit under torch::NoGradGuard).
   Expected<torch::Tensor> Parameter(std::string_view ir_name) const;
+  /// Trainable tensors owned by installed quantizers (learned activation clips), not graph constants: they are not in
+  /// parameters() or written back; trainers optimize and checkpoint them with the weights, AnnotateQuantization
+  /// reads them. A name may be added once; ClearTransforms() removes them all.
+  Status AddQuantizerParameter(const std::string& name, torch::Tensor value);
+  const std::vector<std::pair<std::string, torch::Tensor>>& quantizer_parameters() const;
+  /// The quantizer parameter called `name`, or an undefined tensor.
+  torch::Tensor QuantizerParameter(std::string_view name) const;
 
   /// The graph input names, in graph order (what Forward expects).
   std::vector<std::string> input_names() const;
@@ -212,7 +220,8 @@ class TorchModel {
   /// Installs (or with nullptr removes) the function computing a Linear weight site's output; it takes precedence
   /// over that site's weight transform and the Linear's input activation transform. An error for other sites.
   Status SetLinearFunction(size_t site, LinearFunction fn);
-  /// Removes every weight and activation transform (and the attention quantization, and linear functions).
+  /// Removes every weight and activation transform (and the attention quantization, linear functions and quantizer
+  /// parameters).
   void ClearTransforms();
   /// QAttention simulation (qat/fake_quant.h, notes/qops.md): when enabled every Attention runs the quantized op's
   /// arithmetic (int8 Q/K/V per (token, head) with `clip`, 0 = none; P' = p·dv per row) with STE gradients, and the

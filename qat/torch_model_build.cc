@@ -226,6 +226,7 @@ class Compiler {
       site.op = node.op;
       site.weight = g_.value(node.inputs[1]).name;
       site.input = g_.value(node.inputs[0]).name;
+      site.input_value = node.inputs[0];
       site.layer = node.op == OpType::kLinear ? step.layer : -1;
       site.role = role;
       site.produces_graph_output = ProducesGraphOutput(node);

@@ -82,6 +82,7 @@ struct TorchModel::Impl {
   std::vector<WeightTransformScope> weight_transform_scopes;  ///< by weight site
   std::vector<TensorTransform> activation_transforms;  ///< by activation site
   std::vector<LinearFunction> linear_functions;       ///< by weight site; empty function = none
+  std::vector<std::pair<std::string, torch::Tensor>> quantizer_parameters;  ///< AddQuantizerParameter
   bool attention_quant = false;  ///< SetAttentionQuantization
   float attention_clip = 0.0f;
 };

@@ -188,7 +188,11 @@ class Run {
     } else {
       opt.t_total = o_.steps;
     }
-    optimizer_ = std::make_unique<BertAdam>(student_->parameters(), opt);
+    // Weights at lr, then the quantizers' clips at act_clip_lr (the same schedule).
+    const size_t weights = student_->parameters().size();
+    std::vector<double> lr_scales(weights, 1.0);
+    lr_scales.resize(weights + student_->quantizer_parameters().size(), opt.lr > 0.0 ? o_.act_clip_lr / opt.lr : 0.0);
+    optimizer_ = std::make_unique<BertAdam>(Trainable(*student_), opt, std::move(lr_scales));
     optimizer_phase_ = phase;
   }
 
@@ -226,7 +230,7 @@ class Run {
   // does not depend on the thread count (qat/shard_runner.h).
   Expected<double> Step(const PaddedBatch& batch, TiMode mode) {
     const std::vector<PaddedBatch> shards = SplitBatch(batch, kTrainShards);
-    const std::vector<torch::Tensor> params = student_->parameters();
+    const std::vector<torch::Tensor> params = Trainable(*student_);
     std::vector<std::vector<torch::Tensor>> grads(shards.size());
     std::vector<double> losses(shards.size(), 0.0);
     // The weights are fixed until the optimizer runs: ternarize each once for both shards.

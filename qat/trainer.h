@@ -11,12 +11,14 @@
 //     kTi     two-step Teacher Intervention (§4.4): step 1 = ti_steps steps under the TI schedule with its own
 //             BertAdam (t_total = ti_steps), step 2 = steps − ti_steps plain QAT steps with a fresh optimizer; the
 //             §3.3 loss set. Same total budget as a kKd run of `steps`.
-//   The student is evaluated every eval_every steps (and at the end) on the eval set without intervention, next to
-//   the teacher's score; the best and the last states are checkpointed (checkpoint_dir/best.pt, last.pt). last.pt
-//   holds parameters, optimizer moments, step, phase and curve, and batches are a pure function of (seed, step), so
-//   a resumed run continues bit for bit. At the end the trained latent weights are written back into `graph`
-//   (WriteBackWeights) and, for quantized modes, Node::quant is set on every quantized node (AnnotateQuantization)
-//   so passes/lower_quantized packs the .qm. Every LibTorch exception is caught and returned as a Status.
+//   Learned activation clips (quant.learn_act_clip) train with the weights at their own lr (act_clip_lr) and are
+//   checkpointed with them. The student is evaluated every eval_every steps (and at the end) on the eval set without
+//   intervention, next to the teacher's score; the best and the last states are checkpointed (checkpoint_dir/best.pt,
+//   last.pt). last.pt holds parameters, optimizer moments, step, phase and curve, and batches are a pure function of
+//   (seed, step), so a resumed run continues bit for bit. At the end the trained latent weights are written back into
+//   `graph` (WriteBackWeights) and, for quantized modes, Node::quant is set on every quantized node
+//   (AnnotateQuantization) so passes/lower_quantized packs the .qm. Every LibTorch exception is caught and returned as
+//   a Status.
 //
 // Usage
 //   qc::qat::TrainData data;
@@ -82,6 +84,9 @@ struct TrainerOptions {
   uint64_t ti_seed = 1;                    ///< stochastic schedule
   std::optional<DistillLossConfig> losses;  ///< unset: the mode's default set
   QuantRecipe quant;
+  /// Learning rate of the learned activation clips (quant.learn_act_clip), on the weights' schedule; BinaryBERT's
+  /// clip_lr. Clips are scalars, so no weight decay.
+  double act_clip_lr = 1e-4;
   std::string logits_output;   ///< graph output compared by the losses ("" = the first)
   std::string checkpoint_dir;  ///< "" = no checkpoints
   bool resume = false;         ///< continue from checkpoint_dir/last.pt when it exists

@@ -111,6 +111,12 @@ Expected<double> Evaluate(const TorchModel& model, const std::vector<EncodedExam
   return MetricOfLogits(metric, rows, targets);
 }
 
+std::vector<torch::Tensor> Trainable(const TorchModel& model) {
+  std::vector<torch::Tensor> all = model.parameters();
+  for (const auto& [name, t] : model.quantizer_parameters()) all.push_back(t);
+  return all;
+}
+
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
                       const TrainerState& state) {
   return RunTorchGuarded("saving checkpoint " + path, [&]() -> Status {
@@ -118,6 +124,11 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
     const auto params = model.parameters();
     const auto& info = model.parameter_info();
     for (size_t i = 0; i < params.size(); ++i) archive.write("param." + info[i].torch_name, params[i].detach());
+    // By position: the recipe installs them in weight-site order (names are IR names, not archive keys).
+    const auto& quantizer = model.quantizer_parameters();
+    for (size_t i = 0; i < quantizer.size(); ++i) {
+      archive.write("quantizer." + std::to_string(i), quantizer[i].second.detach());
+    }
     if (optimizer != nullptr) optimizer->Save(archive, "optimizer");
     archive.write("state.step", torch::tensor({state.step, state.best_step, state.steps_since_eval}, torch::kLong));
     archive.write("state.best_score", torch::tensor({state.best_score, state.loss_since_eval}, torch::kDouble));
@@ -147,6 +158,17 @@ Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* opti
         return InvalidArgument("checkpoint " + path + ": parameter '" + info[i].ir_name + "' has another shape");
       }
       params[i].copy_(t);
+    }
+    const auto& quantizer = model.quantizer_parameters();
+    for (size_t i = 0; i < quantizer.size(); ++i) {
+      torch::Tensor t;
+      archive.read("quantizer." + std::to_string(i), t);
+      if (t.sizes() != quantizer[i].second.sizes()) {
+        return InvalidArgument("checkpoint " + path + ": quantizer parameter '" + quantizer[i].first +
+                               "' has another shape");
+      }
+      torch::Tensor target = quantizer[i].second;
+      target.copy_(t);
     }
     if (optimizer != nullptr) QC_RETURN_IF_ERROR(optimizer->Load(archive, "optimizer"));
     if (state != nullptr) {

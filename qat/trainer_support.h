@@ -17,6 +17,9 @@ torch::Tensor BatchMask(const PaddedBatch& batch);
 /// `parts` consecutive row ranges of `batch` (fewer when it has fewer rows), sizes differing by at most one.
 std::vector<PaddedBatch> SplitBatch(const PaddedBatch& batch, int parts);
 
+/// What the optimizer trains: the model's parameters, then its quantizer parameters (learned clips).
+std::vector<torch::Tensor> Trainable(const TorchModel& model);
+
 /// Training state beyond the parameters and optimizers.
 struct TrainerState {
   int64_t step = 0;
@@ -27,7 +30,8 @@ struct TrainerState {
   int64_t steps_since_eval = 0;
 };
 
-/// Writes parameters, the optimizer (may be null) and the state to `path` (atomically: temp file + rename).
+/// Writes parameters and quantizer parameters, the optimizer (may be null) and the state to `path` (atomically: temp
+/// file + rename).
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
                       const TrainerState& state);
 /// Loads what SaveCheckpoint wrote; `optimizer` may be null (not restored).

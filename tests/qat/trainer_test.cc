@@ -191,6 +191,62 @@ TEST_CASE("whole runs are deterministic at any thread count and resume exactly (
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("learned activation clips train at their own lr, resume exactly and reach Node::quant") {
+  if (!HaveGlueData()) return;
+  const qc::qat::TrainData& data = Sst2();
+  const qc::ir::Graph start = TinyClassifier();
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kKd;
+  o.steps = 6;
+  o.batch_size = 16;
+  o.optimizer.lr = 1e-4;
+  o.optimizer.warmup = 0.0;
+  o.act_clip_lr = 0.05;  // large, so six steps move the clips visibly
+  o.quant.learn_act_clip = true;
+  o.quant.act_clip = 1.0f;
+  o.threads = 1;
+  const auto clips_of = [](const qc::ir::Graph& g) {
+    std::vector<double> clips;
+    for (const qc::ir::Node& node : g.nodes()) {
+      if (node.op == qc::ir::OpType::kLinear && node.quant && node.quant->activation) {
+        clips.push_back(node.quant->activation->clip.value_or(-1.0));
+      }
+    }
+    return clips;
+  };
+  qc::ir::Graph a = start;
+  auto ra = qc::qat::Train(a, data, o);
+  REQUIRE_MESSAGE(ra.ok(), ra.status().ToString());
+  const std::vector<double> trained = clips_of(a);
+  REQUIRE(trained.size() == 13);  // 2 x 6 layer Linears + the pooler
+  int moved = 0;
+  for (double c : trained) {
+    CHECK(c > 0.0);
+    // BertAdam (no bias correction) moves a parameter by at most lr·(1 − β1^t)/√(1 − β2^t) at step t: 29.7·lr in
+    // six steps. The weights' lr (1e-4) could not move a clip by more than 0.003.
+    CHECK(std::fabs(c - 1.0) <= 29.8 * 0.05);
+    moved += std::fabs(c - 1.0) > 1e-3;
+  }
+  CHECK(moved >= 10);
+
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_clip_resume_test";
+  std::filesystem::remove_all(dir);
+  o.checkpoint_dir = dir.string();
+  o.resume = true;
+  qc::ir::Graph c = start;
+  std::vector<double> losses;
+  for (int64_t stop : {3, -1}) {
+    o.stop_after = stop;
+    auto rc = qc::qat::Train(c, data, o);
+    REQUIRE_MESSAGE(rc.ok(), rc.status().ToString());
+    losses.insert(losses.end(), rc->step_losses.begin(), rc->step_losses.end());
+  }
+  CHECK(losses == ra->step_losses);
+  CHECK(clips_of(c) == trained);
+  CHECK(SameConstants(c, a));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("keep_best writes back the best evaluated state, not the last") {
   if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();

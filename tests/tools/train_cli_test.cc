@@ -164,6 +164,26 @@ TEST_CASE("the same training command writes byte-identical files, with 1 or 2 th
   CHECK(ReadBytes(Dir() / "same.qm") != ReadBytes(Dir() / "seed8.qm"));
 }
 
+TEST_CASE("--learn-act-clip: the .qm carries the trained clips and gives the trained model's predictions") {
+  const fs::path out = Dir() / "learned_clip.qm";
+  const fs::path json = Dir() / "learned_clip.json";
+  const Result r = Qcompress("--bits 2 --distill kd" + DataFlags() + " --steps 6 --learn-act-clip --act-clip-lr 0.05 " +
+                             "-o " + Q(out) + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("same prediction on 100") != std::string::npos);
+  const std::string report = ReadBytes(json);
+  CHECK(report.find("learned activation clips (lr 0.05)") != std::string::npos);
+  CHECK(report.find("overrides") == std::string::npos);  // the clips ride on internal overrides, not the user's
+  // The per-layer rows print each Linear's annotation: trained clips moved from the 2.5 they started at.
+  int linears = 0, moved = 0;
+  for (size_t at = report.find("/clip="); at != std::string::npos; at = report.find("/clip=", at + 1)) {
+    ++linears;
+    moved += std::stod(report.substr(at + 6, 24)) != 2.5;
+  }
+  CHECK(linears == 13);
+  CHECK(moved > 0);
+}
+
 TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
   const std::string out = " -o " + Q(Dir() / "never.qm");
   const std::string data = " --data " + Q(Data().train);
@@ -183,6 +203,8 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
       {"--bits 2 --distill kd --max-length 512" + data + out, 2},             // longer than the model's positions
       {"--bits 2 --distill kd --keep best" + data + out, 2},                  // best by what: no --eval
       {"--bits 2 --distill kd --optimizer sgd" + data + out, 2},              // unknown optimizer
+      {"--bits 2 --learn-act-clip" + out, 2},                                 // clips are learned by training
+      {"--bits 2 --distill kd --learn-act-clip --act-clip-lr 0" + data + out, 2},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);

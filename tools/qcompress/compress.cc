@@ -107,6 +107,10 @@ class CompressRun {
     if (o_.keep == "best" && o_.eval_path.empty()) {
       return Usage("--keep best exports the state with the best --eval metric: give --eval FILE");
     }
+    if (o_.learn_act_clip && !training_) {
+      return Usage("--learn-act-clip trains the activation clips: use it with --distill kd|kdqat|ti");
+    }
+    if (!(o_.act_clip_lr > 0)) return Usage("--act-clip-lr must be > 0");
     if (!o_.data_path.empty() && !training_ && !o_.finetune) {
       return Usage("--data is training data: use it with --distill kd|kdqat|ti or --finetune (--calib for PTQ)");
     }
@@ -124,6 +128,10 @@ class CompressRun {
         auto settings = QatQuantFromConfig(pipeline_->quant);
         if (!settings.ok()) return Usage(settings.status().message());
         qat_quant_ = *settings;
+        if (o_.learn_act_clip && !(qat_quant_.act_clip > 0)) {
+          return Usage("--learn-act-clip starts from the activation clip: \"act_clip\" in --config must be > 0");
+        }
+        qat_quant_.learn_act_clip = o_.learn_act_clip;
         // The pipeline re-derives the annotations training used; they must agree (checked after the pipeline).
         pipeline_->quant.act_clip = qat_quant_.act_clip > 0 ? std::optional<double>(qat_quant_.act_clip) : std::nullopt;
       }
@@ -187,6 +195,7 @@ class CompressRun {
                               : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(o_.epochs * batches)));
     plan.batch_size = o_.batch_size;
     plan.lr = o_.lr;
+    plan.act_clip_lr = o_.act_clip_lr;
     plan.optimizer = o_.optimizer;
     plan.keep_best = o_.keep == "best";
     plan.seed = o_.seed;
@@ -217,6 +226,10 @@ class CompressRun {
     auto outcome = RunTraining(model_.graph, task_, plan);
     if (!outcome.ok()) return Fail(outcome.status(), kExitBadInput);
     training_outcome_ = std::move(outcome).value();
+    if (!training_outcome_->stopped && qat_quant_.learn_act_clip) {
+      // The pipeline re-annotates from the config: each trained clip becomes a per-node override so it survives.
+      if (Status s = PinLearnedActClips(model_.graph, pipeline_->quant); !s.ok()) return Fail(s, kExitBadInput);
+    }
     if (training_outcome_->stopped) {
       err_ << "\nqcompress: interrupted at step " << training_outcome_->steps_done << " of " << plan.steps
            << "; the checkpoint is in " << plan.checkpoint_dir

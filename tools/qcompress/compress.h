@@ -42,6 +42,8 @@ struct CompressOptions {
   int64_t batch_size = 32;
   double lr = 2e-5;
   std::string optimizer = "bertadam";  ///< bertadam (method.md) or adamw (bias-corrected moments)
+  bool learn_act_clip = false;         ///< --learn-act-clip: train the activation clips (PACT-style) with the weights
+  double act_clip_lr = 1e-4;           ///< their learning rate (BinaryBERT's clip_lr)
   std::string keep = "last";  ///< which trained state is exported: last, or best (by the --eval metric)
   uint64_t seed = 42;
   int threads = 0;           ///< 0: all cores

@@ -99,6 +99,31 @@ Expected<QatQuantSettings> QatQuantFromConfig(const passes::QuantConfig& c) {
   return q;
 }
 
+Status PinLearnedActClips(const ir::Graph& graph, passes::QuantConfig& config) {
+  std::vector<passes::LayerOverride> pins;
+  for (ir::NodeId n = 0; n < graph.num_nodes(); ++n) {
+    const ir::Node& node = graph.node(n);
+    const bool clipped_linear = graph.IsLive(n) && node.op == ir::OpType::kLinear && node.quant &&
+                                node.quant->activation && node.quant->activation->clip;
+    if (!clipped_linear) continue;
+    if (node.name.empty()) {
+      return Internal("a quantized Linear (" + graph.DescribeNode(n) + ") has no name to carry its learned clip");
+    }
+    for (const passes::LayerOverride& earlier : pins) {
+      if (earlier.pattern == node.name && earlier.act_clip != node.quant->activation->clip) {
+        return Internal("two quantized Linears are named '" + node.name + "' and learned different clips");
+      }
+    }
+    passes::LayerOverride pin;
+    pin.match = passes::OverrideMatch::kName;
+    pin.pattern = node.name;
+    pin.act_clip = node.quant->activation->clip;
+    pins.push_back(std::move(pin));
+  }
+  config.overrides.insert(config.overrides.end(), pins.begin(), pins.end());
+  return Status::Ok();
+}
+
 bool HasOutput(const ir::Graph& graph, const std::string& name) {
   for (ir::ValueId v : graph.outputs()) {
     if (graph.value(v).name == name) return true;
@@ -186,13 +211,16 @@ std::string ConfigSummary(const CompressOptions& o, const passes::QuantConfig* q
       << ir::ActivationModeName(quant->act_mode);
     if (quant->act_clip) s << " clip " << *quant->act_clip;
     s << (quant->quantize_attention ? ", int8 attention" : ", float attention");
-    if (!quant->overrides.empty()) s << ", " << quant->overrides.size() << " overrides";
+    // With learned clips every override is one PinLearnedActClips added (training refuses the user's).
+    const bool pinned = plan != nullptr && plan->quant.learn_act_clip;
+    if (!quant->overrides.empty() && !pinned) s << ", " << quant->overrides.size() << " overrides";
     if (!o.calib_path.empty()) s << ", calibrated on " << fs::path(o.calib_path).filename().string();
   }
   if (plan != nullptr) {
     s << "; " << (plan->mode == "none" ? "fine-tuned" : "QAT --distill " + plan->mode) << ", " << plan->steps
       << " steps, batch " << plan->batch_size << ", lr " << plan->lr << ", seed " << plan->seed;
     if (plan->optimizer != "bertadam") s << ", " << plan->optimizer;
+    if (plan->quant.learn_act_clip) s << ", learned activation clips (lr " << plan->act_clip_lr << ")";
     if (plan->keep_best) s << ", best state kept";
     if (plan->mode == "ti") s << ", TI " << plan->ti_mode << " for " << plan->ti_steps << " steps";
     s << ", max length " << max_length;

@@ -26,6 +26,10 @@ Expected<passes::PipelineOptions> QuantPipelineOptions(const CompressOptions& op
 /// keep_float lists and static activation scales are refused (InvalidArgument naming the field).
 Expected<QatQuantSettings> QatQuantFromConfig(const passes::QuantConfig& config);
 
+/// After training with learned activation clips: one exact-name override per quantized Linear carrying its trained
+/// clip (from Node::quant), so quantize_annotate reproduces what was trained. An unnamed node is an error.
+Status PinLearnedActClips(const ir::Graph& graph, passes::QuantConfig& config);
+
 bool HasOutput(const ir::Graph& graph, const std::string& name);
 
 /// The model's logits (the "logits" output, else the first) have one column for regression and at least as many as

@@ -141,6 +141,13 @@ Reference: docs/cli.md)");
       ->check(CLI::IsMember({"bertadam", "adamw"}))
       ->capture_default_str()
       ->group(kTrain);
+  app.add_flag("--learn-act-clip", compress.learn_act_clip,
+               "Train each quantized Linear input's activation clip with the weights (PACT-style, from the config's "
+               "act_clip, 2.5 by default); the .qm carries the trained clips")
+      ->group(kTrain);
+  app.add_option("--act-clip-lr", compress.act_clip_lr, "--learn-act-clip: the clips' learning rate")
+      ->capture_default_str()
+      ->group(kTrain);
   app.add_option("--keep", compress.keep,
                  "Which trained state is exported: last, or best (the evaluation with the highest --eval metric)")
       ->check(CLI::IsMember({"last", "best"}))

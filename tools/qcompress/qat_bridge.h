@@ -22,6 +22,7 @@ struct QatQuantSettings {
   int embedding_bits = 2;  ///< 32 keeps the word embedding float
   bool act_per_tensor = false;
   double act_clip = 2.5;   ///< 0 = none
+  bool learn_act_clip = false;  ///< act_clip is the start of one trained clip per quantized Linear input
   bool quantize_attention = true;
 };
 
@@ -30,6 +31,7 @@ struct TrainingPlan {
   int64_t steps = 0;
   int64_t batch_size = 32;
   double lr = 2e-5;
+  double act_clip_lr = 1e-4;           ///< learning rate of learned activation clips (quant.learn_act_clip)
   std::string optimizer = "bertadam";  ///< bertadam or adamw
   bool keep_best = false;  ///< export the state with the best --eval score instead of the last
   uint64_t seed = 42;

@@ -33,6 +33,7 @@ qat::QuantRecipe RecipeOf(const QatQuantSettings& q) {
   r.embedding_bits = BitsOf(q.embedding_bits);
   r.act_granularity = q.act_per_tensor ? qat::ActGranularity::kPerTensor : qat::ActGranularity::kPerToken;
   r.act_clip = static_cast<float>(q.act_clip);
+  r.learn_act_clip = q.learn_act_clip;
   r.quantize_attention = q.quantize_attention;
   return r;
 }
@@ -56,6 +57,7 @@ Expected<TrainingOutcome> RunTraining(ir::Graph& graph, const TaskData& task, co
   o.steps = plan.steps;
   o.batch_size = plan.batch_size;
   o.optimizer.lr = plan.lr;
+  o.act_clip_lr = plan.act_clip_lr;
   o.optimizer.kind = plan.optimizer == "adamw" ? qat::OptimizerKind::kAdamW : qat::OptimizerKind::kBertAdam;
   o.keep_best = plan.keep_best;
   o.seed = plan.seed;
