@@ -10,10 +10,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "exporters/qm/from_ir.h"
-#include "passes/lower_quantized.h"
 #include "qat/fake_quant.h"
-#include "qcompress/runtime.h"
+#include "tests/qat/packed_run.h"
 #include "tests/qat/synthetic_encoder.h"
 
 TEST_CASE("fake-quant forward == packed .qm on the runtime (t2 weights, per-token a8, QAttention)") {
@@ -48,29 +46,11 @@ TEST_CASE("fake-quant forward == packed .qm on the runtime (t2 weights, per-toke
     eval_mode.reset();
 
     REQUIRE(qc::qat::AnnotateQuantization(*student, recipe, g).ok());
-    qc::passes::PassContext context;
-    auto lowered = qc::passes::MakeLowerQuantizedPass()->Run(g, context);
-    REQUIRE_MESSAGE(lowered.ok(), lowered.status().ToString());
-    const std::string path = (std::filesystem::temp_directory_path() / "qc_qat_parity.qm").string();
-    qc::qm::ProvenanceSpec provenance;
-    provenance.producer_name = "qcompress";
-    provenance.producer_version = "0.1.0";
-    const qc::Status exported = qc::ExportQm(g, provenance, path);
-    REQUIRE_MESSAGE(exported.ok(), exported.ToString());
-    auto model = qc::Model::Load(path);
-    REQUIRE_MESSAGE(model.ok(), model.status().ToString());
-    auto session = qc::Session::Create(*model);
-    REQUIRE(session.ok());
-    auto out = session->Run({{"input_ids", qc::HostTensor::Int64({b, s}, ids)},
-                             {"attention_mask", qc::HostTensor::Int64({b, s}, mask)}});
-    REQUIRE_MESSAGE(out.ok(), out.status().ToString());
-    const std::vector<float>& packed = (*out)[0].tensor.floats;
-    REQUIRE(packed.size() == static_cast<size_t>(fake.numel()));
-    double worst = 0.0, scale = 0.0;
-    for (size_t i = 0; i < packed.size(); ++i) {
-      worst = std::max(worst, std::fabs(static_cast<double>(packed[i]) - fake.data_ptr<float>()[i]));
-      scale = std::max(scale, std::fabs(static_cast<double>(packed[i])));
-    }
+    auto packed = qc::qat::test::RunPacked(g, ids, mask, b, s, "qc_qat_parity.qm");
+    REQUIRE_MESSAGE(packed.ok(), packed.status().ToString());
+    REQUIRE(packed->size() == static_cast<size_t>(fake.numel()));
+    double scale = 0.0;
+    const double worst = qc::qat::test::MaxAbsDiffOf(*packed, fake, &scale);
     MESSAGE("config " << config << ": max |packed - fake-quant| = " << worst << " (max |logit| " << scale << ")");
     // The fake-quant Linear sums Σŵx̂ in float where QLinear has an exact integer sum and one fma: the results
     // differ by ~1e-7 relative, which moves a downstream int8 code when x·s lies that close to a .5 tie. Small
@@ -78,6 +58,5 @@ TEST_CASE("fake-quant forward == packed .qm on the runtime (t2 weights, per-toke
     // QLinearSim (exact_linear, or exact_eval without autograd) reproduces QLinear's integer sums and epilogue, so
     // every code agrees.
     CHECK(worst <= (big && !exact && !no_grad ? 5e-2 : 1e-5) * std::max(1.0, scale));
-    std::filesystem::remove(path);
   }
 }

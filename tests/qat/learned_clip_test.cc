@@ -12,11 +12,10 @@
 #include <set>
 #include <vector>
 
-#include "exporters/qm/from_ir.h"
 #include "passes/lower_quantized.h"
 #include "passes/merge_qkv.h"
 #include "qat/fake_quant.h"
-#include "qcompress/runtime.h"
+#include "tests/qat/packed_run.h"
 #include "tests/qat/qat_test_util.h"
 #include "tests/qat/synthetic_encoder.h"
 
@@ -144,30 +143,12 @@ TEST_CASE("learned clips: the packed .qm equals the student evaluated without au
       fake = r->outputs[0].contiguous();
     }
     REQUIRE(qc::qat::AnnotateQuantization(*student, recipe, g).ok());
-    qc::passes::PassContext context;
-    REQUIRE(qc::passes::MakeLowerQuantizedPass()->Run(g, context).ok());
-    const std::string path = (std::filesystem::temp_directory_path() / "qc_qat_learned_clip.qm").string();
-    qc::qm::ProvenanceSpec provenance;
-    provenance.producer_name = "qcompress";
-    provenance.producer_version = "0.1.0";
-    const qc::Status exported = qc::ExportQm(g, provenance, path);
-    REQUIRE_MESSAGE(exported.ok(), exported.ToString());
-    auto model = qc::Model::Load(path);
-    REQUIRE_MESSAGE(model.ok(), model.status().ToString());
-    auto session = qc::Session::Create(*model);
-    REQUIRE(session.ok());
-    auto out = session->Run(
-        {{"input_ids", qc::HostTensor::Int64({b, s}, ids)}, {"attention_mask", qc::HostTensor::Int64({b, s}, mask)}});
-    REQUIRE_MESSAGE(out.ok(), out.status().ToString());
-    const std::vector<float>& packed = (*out)[0].tensor.floats;
-    REQUIRE(packed.size() == static_cast<size_t>(fake.numel()));
-    double worst = 0.0, scale = 0.0;
-    for (size_t i = 0; i < packed.size(); ++i) {
-      worst = std::max(worst, std::fabs(static_cast<double>(packed[i]) - fake.data_ptr<float>()[i]));
-      scale = std::max(scale, std::fabs(static_cast<double>(packed[i])));
-    }
+    auto packed = qc::qat::test::RunPacked(g, ids, mask, b, s, "qc_qat_learned_clip.qm");
+    REQUIRE_MESSAGE(packed.ok(), packed.status().ToString());
+    REQUIRE(packed->size() == static_cast<size_t>(fake.numel()));
+    double scale = 0.0;
+    const double worst = qc::qat::test::MaxAbsDiffOf(*packed, fake, &scale);
     MESSAGE(std::string(per_tensor ? "per tensor" : "per token") << ": max |packed - student| = " << worst);
     CHECK(worst <= 1e-5 * std::max(1.0, scale));
-    std::filesystem::remove(path);
   }
 }
