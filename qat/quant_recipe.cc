@@ -63,11 +63,21 @@ Expected<torch::Tensor> LearnedClipOf(TorchModel& model, const WeightSite& site,
   return alpha;
 }
 
-// The input quantizer of a quantized Linear: the learned clamp (then no fixed clip) or the fixed clip.
+// What a quantized Linear's input quantizer sees: with a learned clip, x clamped by it (its gradient) and no clip of
+// its own (the same codes: clamping is idempotent); otherwise x and the fixed clip.
+struct LinearInput {
+  torch::Tensor x;
+  float clip;
+};
+LinearInput ClipLinearInput(const torch::Tensor& x, const torch::Tensor& learned_clip, float act_clip) {
+  if (learned_clip.defined()) return {LearnedActClamp(x, learned_clip), 0.0f};
+  return {x, act_clip};
+}
+
 torch::Tensor QuantizeLinearInput(const torch::Tensor& x, const torch::Tensor& learned_clip, ActGranularity g,
                                   float act_clip) {
-  if (learned_clip.defined()) return FakeQuantActivation(LearnedActClamp(x, learned_clip), g, 0.0f);
-  return FakeQuantActivation(x, g, act_clip);
+  const LinearInput in = ClipLinearInput(x, learned_clip, act_clip);
+  return FakeQuantActivation(in.x, g, in.clip);
 }
 
 }  // namespace
@@ -106,11 +116,8 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
       QC_RETURN_IF_ERROR(model.SetLinearFunction(
           i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
             if (always_exact || !torch::GradMode::is_enabled()) {
-              // A learned clip clamps first (its gradient), then QLinear runs unclipped: the same codes.
-              if (learned_clip.defined()) {
-                return QLinearSim(LearnedActClamp(x, learned_clip), w, b, bits, per_row, twn_clip, g, 0.0f);
-              }
-              return QLinearSim(x, w, b, bits, per_row, twn_clip, g, act_clip);
+              const LinearInput in = ClipLinearInput(x, learned_clip, act_clip);
+              return QLinearSim(in.x, w, b, bits, per_row, twn_clip, g, in.clip);
             }
             return at::linear(QuantizeLinearInput(x, learned_clip, g, act_clip), fn(w), b);
           }));
