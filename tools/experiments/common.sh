@@ -63,6 +63,14 @@ PY
   fi
 }
 
+# qc_command_line SCRIPT "$@": the invocation as it would be typed, for a results file (no trailing '' without arguments).
+qc_command_line() {
+  local line="$1"
+  shift
+  [ $# -eq 0 ] || line+="$(printf ' %q' "$@")"
+  echo "$line"
+}
+
 qc_shared_data() {
   for d in "${QC_SHARED_DATA:-}" "$repo/../shared/data" /work/shared/data; do
     if [ -n "$d" ] && [ -d "$d/glue" ]; then (cd "$d" && pwd); return 0; fi

@@ -15,7 +15,7 @@ seeds="1 2 3"
 clip_lrs="1e-3 1e-2"
 steps=300
 doc="$repo/docs/results/learned-clip.md"
-command="tools/experiments/learned_clip.sh$(printf ' %q' "$@")"
+command="$(qc_command_line tools/experiments/learned_clip.sh "$@")"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds="$2"; shift 2 ;;
