@@ -57,7 +57,7 @@ OpSchema MakeSchema(OpType op) {
               {Required(A::kWeightFormat), Required(A::kInFeatures), Required(A::kOutFeatures),
                Optional(A::kActGranularity, static_cast<int64_t>(QActGranularity::kPerToken)),
                Optional(A::kActClip, 0.0), Optional(A::kActAmax, 0.0),
-               Optional(A::kEpilogue, static_cast<int64_t>(QEpilogue::kNone))},
+               Optional(A::kEpilogue, static_cast<int64_t>(QEpilogue::kNone)), Optional(A::kActGroups, int64_t{1})},
               -1};
     case OpType::kQEmbedding:
       return {{"ids", "table", "scale"}, {}, -1};

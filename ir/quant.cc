@@ -101,6 +101,13 @@ Status ValidateQuantAnnotation(const QuantAnnotation& annotation, std::string_vi
     if (a.clip && !(std::isfinite(*a.clip) && *a.clip > 0)) {
       return InvalidArgument(prefix + "activation clip must be finite and > 0, got " + FormatFloat(*a.clip));
     }
+    if (a.groups < 1 || a.groups > kMaxActGroups) {
+      return InvalidArgument(prefix + "activation groups must be in [1, " + std::to_string(kMaxActGroups) +
+                             "], got " + std::to_string(a.groups));
+    }
+    if (a.groups > 1 && a.mode == ActivationMode::kStatic) {
+      return InvalidArgument(prefix + "activation groups need a dynamic mode (a static scale is one amax)");
+    }
   }
   return Status::Ok();
 }
@@ -117,6 +124,7 @@ std::string ToString(const QuantAnnotation& annotation) {
     if (!text.empty()) text += ' ';
     text += "a=" + std::string(ActivationBitsName(a.bits)) + "/" + std::string(ActivationModeName(a.mode));
     if (a.clip) text += "/clip=" + FormatFloat(*a.clip);
+    if (a.groups != 1) text += "/groups=" + std::to_string(a.groups);
   }
   return text;
 }
@@ -193,6 +201,19 @@ int64_t QWeightMaxK(QWeightFormat format) {
       return int64_t{1} << 16;  // kI8MaxK: 255 * 128 * 2^16 < 2^31
   }
   return 0;
+}
+
+Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, int64_t groups,
+                                     std::string_view owner) {
+  if (groups < 1 || groups > kMaxActGroups || k <= 0 || k % groups != 0) {
+    return InvalidArgument(std::string(owner) + ": act_groups " + std::to_string(groups) + " must be in [1, " +
+                           std::to_string(kMaxActGroups) + "] and divide in_features " + std::to_string(k));
+  }
+  QC_ASSIGN_OR_RETURN(int64_t slice, QWeightPackedBytes(format, n, k / groups, owner));
+  if (slice > std::numeric_limits<int64_t>::max() / groups) {
+    return InvalidArgument(std::string(owner) + ": packed weight size overflows");
+  }
+  return slice * groups;
 }
 
 Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, std::string_view owner) {

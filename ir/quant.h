@@ -58,8 +58,12 @@ struct ActivationQuant {
   ActivationBits bits = ActivationBits::kFloat32;
   ActivationMode mode = ActivationMode::kDynamicPerTensor;
   std::optional<double> clip;  ///< symmetric clip range [-clip, clip] (> 0) applied before quantizing, if set
+  /// Per-embedding-group scales (PEG): the last axis splits into `groups` equal parts, each with its own scale per
+  /// token or per tensor (docs/quantization.md). 1 = one scale; > 1 needs a dynamic mode and is only executed by
+  /// QLinear (its in_features must be a multiple).
+  int64_t groups = 1;
   friend bool operator==(const ActivationQuant& a, const ActivationQuant& b) {
-    return a.bits == b.bits && a.mode == b.mode && a.clip == b.clip;
+    return a.bits == b.bits && a.mode == b.mode && a.clip == b.clip && a.groups == b.groups;
   }
 };
 
@@ -83,10 +87,12 @@ Expected<WeightGranularity> ParseWeightGranularity(std::string_view text);
 Expected<ActivationBits> ParseActivationBits(std::string_view text);
 Expected<ActivationMode> ParseActivationMode(std::string_view text);
 
-/// Enum values in range; group_size > 0 iff per_group; clip finite and > 0. Errors start with `owner`.
+/// Enum values in range; group_size > 0 iff per_group; clip finite and > 0; activation groups in [1, 64] and 1 for
+/// static scales. Errors start with `owner`.
 Status ValidateQuantAnnotation(const QuantAnnotation& annotation, std::string_view owner);
 
-/// "w=t2/per_row a=i8/dynamic_per_token/clip=2.5"; per_group adds "/group=64"; an empty annotation prints "".
+/// "w=t2/per_row a=i8/dynamic_per_token/clip=2.5"; per_group adds "/group=64", activation groups "/groups=3"; an
+/// empty annotation prints "".
 std::string ToString(const QuantAnnotation& annotation);
 
 // ---- Quantized ops --------------------------------------------------------------------------------------------------
@@ -120,6 +126,12 @@ Expected<QEpilogue> QEpilogueFromInt(int64_t value, std::string_view owner);
 /// Bytes of an [n, k] weight packed in `format` (n, k > 0). An error for a format whose layout this build does not
 /// define yet, or for sizes that overflow.
 Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, std::string_view owner);
+/// Most activation groups (QLinear act_groups; the runtime's kMaxActGroups).
+inline constexpr int64_t kMaxActGroups = 64;
+/// A QLinear weight with `groups` activation groups: `groups` column slices [n, k / groups], each packed on its own,
+/// back to back. `groups` must be in [1, kMaxActGroups] and divide k.
+Expected<int64_t> QWeightPackedBytes(QWeightFormat format, int64_t n, int64_t k, int64_t groups,
+                                     std::string_view owner);
 /// Largest K a format's int32 accumulation allows (t2: 2^23 kT2MaxK, i4: 2^20 kI4MaxK, i8: 2^16 kI8MaxK).
 int64_t QWeightMaxK(QWeightFormat format);
 

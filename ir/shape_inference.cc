@@ -318,7 +318,11 @@ Expected<Outputs> InferQLinear(const Rule& r, std::string_view owner) {
   }
   QC_ASSIGN_OR_RETURN(int64_t k, r.Int(AttrName::kInFeatures));
   QC_ASSIGN_OR_RETURN(int64_t n, r.Int(AttrName::kOutFeatures));
-  QC_ASSIGN_OR_RETURN(int64_t bytes, QWeightPackedBytes(format, n, k, owner));
+  QC_ASSIGN_OR_RETURN(int64_t groups, r.Int(AttrName::kActGroups));
+  if (groups > 1 && granularity == QActGranularity::kStatic) {
+    return r.Fail("attribute 'act_groups' needs a dynamic act_granularity (static has one act_amax)");
+  }
+  QC_ASSIGN_OR_RETURN(int64_t bytes, QWeightPackedBytes(format, n, k, groups, owner));
   QC_RETURN_IF_ERROR(r.ExpectDType(0, {DType::kF32}));
   QC_RETURN_IF_ERROR(r.ExpectMinRank(0, 1));
   if (r.ShapeOf(0).back() != Dim(k)) {

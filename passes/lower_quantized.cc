@@ -54,7 +54,8 @@ Expected<Replacement> PlanLinear(const ir::Graph& graph, ir::NodeId n, const Pas
   if (!wv.constant) return InvalidArgument(owner + ": weight is not a constant");
   const int64_t n_out = wv.constant->dims()[0], k = wv.constant->dims()[1];
   QC_ASSIGN_OR_RETURN(std::vector<float> w, wv.constant->ToVector<float>());
-  auto packed = PackLinearWeight(w.data(), n_out, k, q.weight->bits, q.weight->granularity);
+  const int64_t act_groups = q.activation->groups;
+  auto packed = PackLinearWeight(w.data(), n_out, k, q.weight->bits, q.weight->granularity, act_groups);
   if (!packed.ok()) return packed.status().WithContext(owner);
   QC_ASSIGN_OR_RETURN(ir::QActGranularity granularity, ActGranularity(q.activation->mode));
   double amax = 0;
@@ -90,9 +91,11 @@ Expected<Replacement> PlanLinear(const ir::Graph& graph, ir::NodeId n, const Pas
   r.attributes.Set(ir::AttrName::kActClip, q.activation->clip.value_or(0.0));
   r.attributes.Set(ir::AttrName::kActAmax, amax);
   r.attributes.Set(ir::AttrName::kEpilogue, static_cast<int64_t>(ir::QEpilogue::kNone));
+  if (act_groups > 1) r.attributes.Set(ir::AttrName::kActGroups, act_groups);  // absent = 1: older runtimes read it
   const int64_t bias_bytes = ConstantBytes(graph, bias);
   std::string label = FormatLabel(*q.weight) + " a=" + std::string(ir::QActGranularityName(granularity));
   if (q.activation->clip) label += "/clip=" + ir::FormatFloat(*q.activation->clip);
+  if (act_groups > 1) label += "/groups=" + std::to_string(act_groups);
   r.summary = {node.name, "Linear", label, ConstantBytes(graph, node.inputs[1]) + bias_bytes,
                packed_size + static_cast<int64_t>(scale_count * sizeof(float)) + bias_bytes};
   return r;

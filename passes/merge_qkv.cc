@@ -51,6 +51,13 @@ struct Site {
 };
 
 // The three producers of a QAttention when the rule holds, else nullopt (the site is left alone).
+// A QLinear's act_groups (optional attribute, absent = 1; a malformed one reads 0 and matches nothing valid).
+int64_t ActGroupsOf(const ir::Node& p) {
+  if (!p.attributes.Has(ir::AttrName::kActGroups)) return 1;
+  auto groups = p.attributes.GetInt(ir::AttrName::kActGroups, "");
+  return groups.ok() ? *groups : 0;
+}
+
 std::optional<Site> Match(const ir::Graph& g, ir::NodeId a) {
   const ir::Node& attn = g.node(a);
   if (attn.quant || attn.inputs.size() < 3) return std::nullopt;
@@ -78,6 +85,10 @@ std::optional<Site> Match(const ir::Graph& g, ir::NodeId a) {
       const ir::AttrValue* mine = p.attributes.Find(key);
       const ir::AttrValue* first = q.attributes.Find(key);
       if (mine == nullptr || first == nullptr || !SameBits(*mine, *first)) return std::nullopt;
+    }
+    // act_groups is optional (absent = 1).
+    if (ActGroupsOf(p) != ActGroupsOf(q)) {
+      return std::nullopt;
     }
     auto epilogue = p.attributes.GetInt(ir::AttrName::kEpilogue, "");
     auto n = p.attributes.GetInt(ir::AttrName::kOutFeatures, "");
@@ -115,15 +126,27 @@ Expected<Merged> BuildMerged(const ir::Graph& g, const Site& site) {
   QC_ASSIGN_OR_RETURN(int64_t format_value, q.attributes.GetInt(ir::AttrName::kWeightFormat, owner));
   QC_ASSIGN_OR_RETURN(ir::QWeightFormat format, ir::QWeightFormatFromInt(format_value, owner));
   QC_ASSIGN_OR_RETURN(int64_t k, q.attributes.GetInt(ir::AttrName::kInFeatures, owner));
+  const int64_t groups = ActGroupsOf(q);
   const int64_t h = site.hidden;
-  QC_ASSIGN_OR_RETURN(int64_t merged_bytes, ir::QWeightPackedBytes(format, 3 * h, k, owner));
+  QC_ASSIGN_OR_RETURN(int64_t merged_bytes, ir::QWeightPackedBytes(format, 3 * h, k, groups, owner));
+  QC_ASSIGN_OR_RETURN(int64_t slice_bytes, ir::QWeightPackedBytes(format, h, k / groups, owner));
   std::vector<uint8_t> bytes;
   std::vector<float> scales, bias;
   bool any_bias = false;
+  // With act_groups, each projection is `groups` column slices; the merged slice g is q's, k's and v's slice g.
+  for (int64_t s = 0; s < groups; ++s) {
+    for (ir::NodeId id : site.proj) {
+      const ir::Tensor& w = *g.value(g.node(id).inputs[1]).constant;
+      if (static_cast<int64_t>(w.byte_size()) != slice_bytes * groups) {
+        return Internal(owner + ": projection weight is " + std::to_string(w.byte_size()) + " bytes, expected " +
+                        std::to_string(slice_bytes * groups));
+      }
+      const uint8_t* slice = w.raw_data() + s * slice_bytes;
+      bytes.insert(bytes.end(), slice, slice + slice_bytes);
+    }
+  }
   for (ir::NodeId id : site.proj) {
     const ir::Node& p = g.node(id);
-    const ir::Tensor& w = *g.value(p.inputs[1]).constant;
-    bytes.insert(bytes.end(), w.raw_data(), w.raw_data() + w.byte_size());
     QC_ASSIGN_OR_RETURN(std::vector<float> s, g.value(p.inputs[2]).constant->ToVector<float>());
     if (s.size() == 1) s.assign(static_cast<size_t>(h), s[0]);
     scales.insert(scales.end(), s.begin(), s.end());

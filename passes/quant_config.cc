@@ -34,6 +34,14 @@ Status CheckClip(const std::optional<double>& clip, const std::string& owner) {
 
 Status ValidateQuantConfig(const QuantConfig& config) {
   QC_RETURN_IF_ERROR(CheckClip(config.act_clip, "quantization config"));
+  if (config.act_groups < 1 || config.act_groups > ir::kMaxActGroups) {
+    return InvalidArgument("quantization config: act_groups must be in [1, " + std::to_string(ir::kMaxActGroups) +
+                           "], got " + std::to_string(config.act_groups));
+  }
+  if (config.act_groups > 1 && config.act_mode == ir::ActivationMode::kStatic) {
+    return InvalidArgument("quantization config: act_groups " + std::to_string(config.act_groups) +
+                           " needs dynamic activation scales (a static scale is one calibrated amax)");
+  }
   for (size_t i = 0; i < config.overrides.size(); ++i) {
     const LayerOverride& o = config.overrides[i];
     const std::string owner = "override #" + std::to_string(i) + " (" + std::string(OverrideMatchName(o.match)) +

@@ -44,6 +44,9 @@ struct QuantConfig {
   std::optional<ir::WeightBits> embedding_bits;
   ir::ActivationMode act_mode = ir::ActivationMode::kDynamicPerToken;
   std::optional<double> act_clip;  ///< symmetric activation clip (> 0); none by default
+  /// Per-embedding-group activation scales for every quantized Linear input (ir::ActivationQuant::groups): K splits
+  /// into this many equal groups, each with its own scale. 1 = off; > 1 needs a dynamic act_mode.
+  int64_t act_groups = 1;
   bool keep_classifier_float = true;
   bool quantize_attention = true;  ///< QAttention: int8 Q·K^T and P·V (TernaryBERT quantizes both matmuls)
   std::vector<LayerOverride> overrides;

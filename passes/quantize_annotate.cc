@@ -113,6 +113,12 @@ class QuantizeAnnotatePass final : public Pass {
       ir::QuantAnnotation q;
       ir::ActivationQuant act{ir::ActivationBits::kInt8, d.act_mode, d.act_clip};
       if (node.op == ir::OpType::kLinear) {
+        act.groups = config_.act_groups;
+        const int64_t k = graph.value(node.inputs[1]).constant->dims()[1];
+        if (k % act.groups != 0) {
+          return InvalidArgument(graph.DescribeNode(d.node) + ": in_features " + std::to_string(k) +
+                                 " is not a multiple of act_groups " + std::to_string(act.groups));
+        }
         const ir::WeightGranularity g = config_.linear_granularity.value_or(
             d.bits == ir::WeightBits::kTernary ? ir::WeightGranularity::kPerTensor : ir::WeightGranularity::kPerRow);
         q.weight = ir::WeightQuant{d.bits, g, 0};

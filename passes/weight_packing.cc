@@ -44,28 +44,43 @@ Expected<ir::QWeightFormat> LinearWeightFormat(ir::WeightBits bits) {
 }
 
 Expected<PackedWeight> PackLinearWeight(const float* w, int64_t n, int64_t k, ir::WeightBits bits,
-                                        ir::WeightGranularity granularity) {
+                                        ir::WeightGranularity granularity, int64_t act_groups) {
   if (n <= 0 || k <= 0) return InvalidArgument("weight [" + std::to_string(n) + ", " + std::to_string(k) + "] is empty");
+  if (act_groups < 1 || act_groups > ir::kMaxActGroups || k % act_groups != 0) {
+    return InvalidArgument("act_groups " + std::to_string(act_groups) + " must be in [1, " +
+                           std::to_string(ir::kMaxActGroups) + "] and divide in_features " + std::to_string(k));
+  }
   if (granularity == ir::WeightGranularity::kPerGroup) {
     return Unsupported("per-group weight scales are not supported by QLinear (per tensor or per row)");
   }
   PackedWeight out;
   QC_ASSIGN_OR_RETURN(out.format, LinearWeightFormat(bits));
   const auto rows = static_cast<size_t>(n), cols = static_cast<size_t>(k);
+  const auto groups = static_cast<size_t>(act_groups), slice_cols = cols / groups;
+  // Scales come from the whole matrix; each activation group's column slice is then packed on its own.
   if (bits == ir::WeightBits::kInt8 || bits == ir::WeightBits::kInt4) {
     QC_ASSIGN_OR_RETURN(std::vector<int8_t> q,
                         QuantizeInt(w, n, k, bits, granularity == ir::WeightGranularity::kPerRow, &out.scales));
     const bool i8 = bits == ir::WeightBits::kInt8;
-    out.bytes.resize(i8 ? I8PackedBytes(rows, cols) : I4PackedBytes(rows, cols));
-    QC_RETURN_IF_ERROR(i8 ? PackI8(q.data(), rows, cols, cols, out.bytes.data(), out.bytes.size())
-                          : PackI4(q.data(), rows, cols, cols, out.bytes.data(), out.bytes.size()));
+    const size_t slice_bytes = i8 ? I8PackedBytes(rows, slice_cols) : I4PackedBytes(rows, slice_cols);
+    out.bytes.resize(slice_bytes * groups);
+    for (size_t g = 0; g < groups; ++g) {
+      const int8_t* codes = q.data() + g * slice_cols;
+      uint8_t* dst = out.bytes.data() + g * slice_bytes;
+      QC_RETURN_IF_ERROR(i8 ? PackI8(codes, rows, slice_cols, cols, dst, slice_bytes)
+                            : PackI4(codes, rows, slice_cols, cols, dst, slice_bytes));
+    }
     return out;
   }
   const TwnGranularity g =
       granularity == ir::WeightGranularity::kPerRow ? TwnGranularity::kPerRow : TwnGranularity::kPerTensor;
   QC_ASSIGN_OR_RETURN(std::vector<uint8_t> codes, Ternarize(w, n, k, g, &out.scales));
-  out.bytes.resize(T2PackedBytes(rows, cols));
-  QC_RETURN_IF_ERROR(PackT2(codes.data(), rows, cols, cols, out.bytes.data(), out.bytes.size()));
+  const size_t slice_bytes = T2PackedBytes(rows, slice_cols);
+  out.bytes.resize(slice_bytes * groups);
+  for (size_t s = 0; s < groups; ++s) {
+    QC_RETURN_IF_ERROR(PackT2(codes.data() + s * slice_cols, rows, slice_cols, cols,
+                              out.bytes.data() + s * slice_bytes, slice_bytes));
+  }
   return out;
 }
 

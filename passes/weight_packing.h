@@ -4,7 +4,8 @@
 //   Thin adapters over the runtime's quantizers and packers (runtime/quant/*.h): the arithmetic (TWN thresholds and
 //   α, int8/int4 scales, rounding) and the layouts are defined there once and used by both the runtime and the
 //   compressor. These functions only arrange inputs and outputs:
-//     PackLinearWeight    W [n, k] -> QLinear weight bytes (kernel layout of the format) + w_scale [1] or [n]
+//     PackLinearWeight    W [n, k] -> QLinear weight bytes (kernel layout of the format) + w_scale [1] or [n],
+//                         in act_groups column slices when the activations have per-group scales
 //     PackEmbeddingTable  T [v, e] -> QEmbedding table in dense .qm storage (t2 / i4 / i8) + row scales [v]
 //
 // Usage
@@ -31,8 +32,10 @@ struct PackedWeight {
 /// The QLinear weight format for a bit width (kFloat32 is an error).
 Expected<ir::QWeightFormat> LinearWeightFormat(ir::WeightBits bits);
 
+/// `act_groups` G > 1 (per-embedding-group activation scales): the codes and scales are those of the whole
+/// matrix, and the bytes are G column slices [n, k/G], each packed on its own, back to back (G must divide k).
 Expected<PackedWeight> PackLinearWeight(const float* w, int64_t n, int64_t k, ir::WeightBits bits,
-                                        ir::WeightGranularity granularity);
+                                        ir::WeightGranularity granularity, int64_t act_groups = 1);
 
 /// Row-wise quantized table; `dtype` gets the .qm dense storage type (kT2, kI4 or kI8).
 Expected<PackedWeight> PackEmbeddingTable(const float* table, int64_t v, int64_t e, ir::WeightBits bits,

@@ -232,7 +232,7 @@ QuantizedRows TwnCodesUncached(const torch::Tensor& w, bool per_row, float clip)
 
 torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b,
                          ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity,
-                         float act_clip) {
+                         float act_clip, int64_t act_groups) {
   TORCH_CHECK(w.dim() == 2, "QLinear simulation expects a 2-D weight");
   const bool ternary = bits == ir::WeightBits::kTernary;
   TORCH_CHECK(ternary || bits == ir::WeightBits::kInt8 || bits == ir::WeightBits::kInt4,
@@ -240,7 +240,8 @@ torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c
   const QuantizedRows wq = ternary ? TwnCodes(w, per_row, twn_clip)
                                    : QuantizeSymmetric(w.detach(), per_row, 0.0f,
                                                        bits == ir::WeightBits::kInt8 ? 127 : 7);
-  const QuantizedRows xq = QuantizeSymmetric(x.detach(), granularity == ActGranularity::kPerToken, act_clip, 127);
+  const QuantizedRows xq =
+      QuantizeGroupedInt8(x.detach(), granularity == ActGranularity::kPerToken, act_clip, act_groups);
   torch::Tensor value;
   {
     torch::NoGradGuard no_grad;
@@ -249,14 +250,22 @@ torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c
     // Σ_k q·w of integer codes: exact in float32 while every partial sum stays below 2^24 (127·|w|max·K), which
     // holds for ternary and int4 weights at any realistic K; int8 beyond K = 1040 needs double.
     const double wmax = ternary ? 1.0 : (bits == ir::WeightBits::kInt4 ? 7.0 : 127.0);
-    const bool float_exact = 127.0 * wmax * static_cast<double>(w.size(1)) < 16777216.0;
-    const torch::Tensor y_int = float_exact ? at::matmul(xq.codes, wq.codes.t())
-                                            : at::matmul(xq.codes.to(torch::kDouble), wq.codes.to(torch::kDouble).t())
-                                                  .to(torch::kFloat);  // exact integers, then float(Y) as the runtime
-    const torch::Tensor scale = xq.dequant * sw;                         // fl(sw_j · d_i), float
-    torch::Tensor y = y_int.to(torch::kDouble) * scale.to(torch::kDouble);  // exact product
-    if (b.has_value() && b->defined()) y = y + b->detach().to(torch::kDouble);
-    value = y.to(torch::kFloat);
+    const int64_t width = w.size(1) / act_groups;
+    const bool float_exact = 127.0 * wmax * static_cast<double>(width) < 16777216.0;
+    for (int64_t g = 0; g < act_groups; ++g) {
+      // Group g's columns: exact integer sums, then the epilogue (bias in group 0 only), summed in float in order.
+      const torch::Tensor xc = act_groups == 1 ? xq.codes : xq.codes.narrow(-1, g * width, width);
+      const torch::Tensor wc = act_groups == 1 ? wq.codes : wq.codes.narrow(1, g * width, width);
+      const torch::Tensor d = act_groups == 1 ? xq.dequant : xq.dequant.narrow(-1, g * width, 1);
+      const torch::Tensor y_int =
+          float_exact ? at::matmul(xc, wc.t())
+                      : at::matmul(xc.to(torch::kDouble), wc.to(torch::kDouble).t())
+                            .to(torch::kFloat);  // exact integers, then float(Y) as the runtime
+      const torch::Tensor scale = d * sw;                                     // fl(sw_j · d_i), float
+      torch::Tensor y = y_int.to(torch::kDouble) * scale.to(torch::kDouble);  // exact product
+      if (g == 0 && b.has_value() && b->defined()) y = y + b->detach().to(torch::kDouble);
+      value = g == 0 ? y.to(torch::kFloat) : value + y.to(torch::kFloat);
+    }
   }
   const torch::Tensor x_hat = FakeQuantized(x, xq, act_clip);
   const torch::Tensor w_hat = FakeQuantized(w, wq, ternary ? twn_clip : 0.0f);
@@ -292,8 +301,30 @@ torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row)
   return FakeQuantized(w, q, 0.0f);
 }
 
-torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip) {
-  const QuantizedRows q = QuantizeSymmetric(x.detach(), granularity == ActGranularity::kPerToken, clip, 127);
+QuantizedRows QuantizeGroupedInt8(const torch::Tensor& x, bool per_row, float clip, int64_t groups) {
+  if (groups == 1) return QuantizeSymmetric(x, per_row, clip, kActQMax);
+  torch::NoGradGuard no_grad;
+  TORCH_CHECK(groups > 1 && x.dim() >= 1 && x.size(-1) % groups == 0, "activation groups: last dimension ",
+              x.size(-1), " is not a multiple of ", groups);
+  const int64_t width = x.size(-1) / groups;
+  const torch::Tensor rows = x.reshape({-1, groups, width});  // [T, G, width]
+  torch::Tensor codes, dequant;
+  if (per_row) {
+    // One scale per (token, group): the rows of [T·G, width].
+    const QuantizedRows q = QuantizeSymmetric(rows.reshape({-1, width}), true, clip, kActQMax);
+    codes = q.codes.reshape(rows.sizes());
+    dequant = q.dequant.reshape({-1, groups, 1});
+  } else {
+    // One scale per group over all tokens: the rows of [G, T·width].
+    const QuantizedRows q = QuantizeSymmetric(rows.transpose(0, 1).reshape({groups, -1}), true, clip, kActQMax);
+    codes = q.codes.reshape({groups, -1, width}).transpose(0, 1);
+    dequant = q.dequant.reshape({1, groups, 1});
+  }
+  return {codes.reshape(x.sizes()).contiguous(), dequant.expand(rows.sizes()).reshape(x.sizes()).contiguous()};
+}
+
+torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip, int64_t groups) {
+  const QuantizedRows q = QuantizeGroupedInt8(x.detach(), granularity == ActGranularity::kPerToken, clip, groups);
   return FakeQuantized(x, q, clip);
 }
 

@@ -63,8 +63,15 @@ class TwnCacheScope {
 };
 /// Symmetric int8 (bits 8) / int4 (bits 4) weight fake quantizer, identity STE.
 torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row);
-/// int8 activation fake quantizer: x̂ = q·d, gradient passes where |x| < clip (everywhere without a clip).
-torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip);
+/// int8 codes of x with per-embedding-group scales: the last axis splits into `groups` equal column groups, each
+/// with its own amax per row (per_row) or over the whole tensor, exactly as the runtime's grouped QLinear quantizes
+/// (exec/grouped_qlinear.h). codes and dequant both have x's shape. groups = 1 is QuantizeSymmetric(x, per_row,
+/// clip, 127); x's last dimension must be a multiple of groups.
+QuantizedRows QuantizeGroupedInt8(const torch::Tensor& x, bool per_row, float clip, int64_t groups);
+/// int8 activation fake quantizer: x̂ = q·d, gradient passes where |x| < clip (everywhere without a clip); `groups`
+/// > 1: per-embedding-group scales (QuantizeGroupedInt8).
+torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip,
+                                  int64_t groups = 1);
 
 /// Learned activation clipping (PACT-style; BinaryBERT's learnable clip, method.md §2): clamp(x, −α', α') with
 /// α' = max(α, kMinLearnedActClip), α a trainable [1] tensor. Gradient to x where |x| <= α'; to α the sum of
@@ -79,10 +86,11 @@ float EffectiveLearnedClip(const torch::Tensor& alpha);
 /// packer derives them, Y = Σ w·q as an exact float64 matmul of codes, y = fma(float(Y), fl(sw_j·d_i), b_j) evaluated
 /// in float64 (the product is exact there). Forward bit-identical to the runtime's QLinear (up to double-rounding
 /// corner cases of the final add); gradient that of linear(x̂, Ŵ, b) with the STEs above. About 2x the forward cost
-/// of the float-sum fake quantizers, so QuantRecipe::exact_linear turns it on.
+/// of the float-sum fake quantizers, so QuantRecipe::exact_linear turns it on. With `act_groups` G > 1, as the
+/// runtime's grouped QLinear: y_0 = fma(Y_0, fl(sw·d_0), b), y_g = fl(Y_g · fl(sw·d_g)), y = float sums in order.
 torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b,
                          ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity,
-                         float act_clip);
+                         float act_clip, int64_t act_groups = 1);
 
 /// The QAttention core on per-head tensors q [B,h,Sq,d], k, v [B,h,Sk,d] with the additive mask term `fill`
 /// ([B,1,1,Sk] or undefined). Returns scores (pre-softmax, mask added), and calls `substitute_probs` (may return
@@ -110,6 +118,9 @@ struct QuantRecipe {
   /// exports each node's.
   /// The Attention's Q/K/V clip stays act_clip.
   bool learn_act_clip = false;
+  /// Per-embedding-group activation scales (PEG) for every quantized Linear input: K splits into act_groups equal
+  /// groups with their own scales (the runtime's QLinear act_groups). 1 = off. The Attention's Q/K/V keep theirs.
+  int64_t act_groups = 1;
   bool quantize_attention = true;  ///< QAttention simulation (Q/K/V/P int8)
   /// Quantized Linears run QLinearSim (integer sums, the runtime's epilogue) instead of float sums of fake-quantized
   /// operands: int8 codes then agree with the packed model everywhere, at ~2x the Linear forward cost.

@@ -28,6 +28,7 @@ ir::ActivationQuant ActQuant(const QuantRecipe& r, bool attention) {
   a.mode = (attention || r.act_granularity == ActGranularity::kPerToken) ? ir::ActivationMode::kDynamicPerToken
                                                                         : ir::ActivationMode::kDynamicPerTensor;
   if (r.act_clip > 0.0f) a.clip = r.act_clip;
+  if (!attention) a.groups = r.act_groups;
   return a;
 }
 
@@ -75,9 +76,19 @@ LinearInput ClipLinearInput(const torch::Tensor& x, const torch::Tensor& learned
 }
 
 torch::Tensor QuantizeLinearInput(const torch::Tensor& x, const torch::Tensor& learned_clip, ActGranularity g,
-                                  float act_clip) {
+                                  float act_clip, int64_t groups) {
   const LinearInput in = ClipLinearInput(x, learned_clip, act_clip);
-  return FakeQuantActivation(in.x, g, in.clip);
+  return FakeQuantActivation(in.x, g, in.clip, groups);
+}
+
+// act_groups must divide every quantized Linear's in_features (the runtime's grouped QLinear splits K evenly).
+Status CheckActGroups(const TorchModel& model, const WeightSite& site, int64_t groups) {
+  if (groups == 1) return Status::Ok();
+  QC_ASSIGN_OR_RETURN(torch::Tensor w, model.Parameter(site.weight));
+  if (w.dim() == 2 && w.size(1) % groups == 0) return Status::Ok();
+  return InvalidArgument("qat: act_groups " + std::to_string(groups) + " does not divide in_features " +
+                         std::to_string(w.dim() == 2 ? w.size(1) : 0) + " of the Linear reading weight '" +
+                         site.weight + "'");
 }
 
 }  // namespace
@@ -88,6 +99,10 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
     return InvalidArgument("qat: learned activation clipping needs an initial act_clip > 0 (got " +
                            std::to_string(recipe.act_clip) + ")");
   }
+  if (recipe.act_groups < 1 || recipe.act_groups > ir::kMaxActGroups) {
+    return InvalidArgument("qat: act_groups must be in [1, " + std::to_string(ir::kMaxActGroups) + "], got " +
+                           std::to_string(recipe.act_groups));
+  }
   size_t count = 0;
   const auto& sites = model.weight_sites();
   for (size_t i = 0; i < sites.size(); ++i) {
@@ -95,6 +110,7 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
     if (!q) continue;
     ++count;
     const bool linear = sites[i].op == ir::OpType::kLinear;
+    if (linear) QC_RETURN_IF_ERROR(CheckActGroups(model, sites[i], recipe.act_groups));
     const bool per_group = q->granularity == ir::WeightGranularity::kPerGroup;
     if (recipe.exact_linear && linear && per_group) return Unsupported("qat: per-group weights");
     // exact_linear: always the runtime's exact QLinear. exact_eval: that without autograd; training runs float-sum
@@ -112,14 +128,15 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
       const bool per_row = q->granularity == ir::WeightGranularity::kPerRow;
       const float twn_clip = recipe.twn_clip, act_clip = recipe.act_clip;
       const ActGranularity g = recipe.act_granularity;
+      const int64_t groups = recipe.act_groups;
       const bool always_exact = recipe.exact_linear;
       QC_RETURN_IF_ERROR(model.SetLinearFunction(
           i, [=](const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b) {
             if (always_exact || !torch::GradMode::is_enabled()) {
               const LinearInput in = ClipLinearInput(x, learned_clip, act_clip);
-              return QLinearSim(in.x, w, b, bits, per_row, twn_clip, g, in.clip);
+              return QLinearSim(in.x, w, b, bits, per_row, twn_clip, g, in.clip, groups);
             }
-            return at::linear(QuantizeLinearInput(x, learned_clip, g, act_clip), fn(w), b);
+            return at::linear(QuantizeLinearInput(x, learned_clip, g, act_clip, groups), fn(w), b);
           }));
       continue;
     }
@@ -145,9 +162,11 @@ Expected<size_t> ApplyQuantRecipe(TorchModel& model, const QuantRecipe& recipe) 
     if (linear == nullptr || recipe.exact_linear || recipe.exact_eval) continue;  // the Linear function quantizes it
     const ActGranularity g = recipe.act_granularity;
     const float clip = recipe.act_clip;
+    const int64_t groups = recipe.act_groups;
     const torch::Tensor learned_clip = model.QuantizerParameter(LearnedClipKey(*linear));
-    QC_RETURN_IF_ERROR(model.SetActivationTransform(
-        i, [g, clip, learned_clip](const torch::Tensor& x) { return QuantizeLinearInput(x, learned_clip, g, clip); }));
+    QC_RETURN_IF_ERROR(model.SetActivationTransform(i, [g, clip, groups, learned_clip](const torch::Tensor& x) {
+      return QuantizeLinearInput(x, learned_clip, g, clip, groups);
+    }));
   }
   model.SetAttentionQuantization(recipe.quantize_attention, recipe.act_clip);
   return count;

@@ -20,6 +20,7 @@ static_assert(static_cast<int64_t>(ir::QActGranularity::kPerToken) ==
 static_assert(static_cast<int64_t>(ir::QActGranularity::kPerTensor) ==
               static_cast<int64_t>(qm::QmActGranularity::kPerTensor));
 static_assert(static_cast<int64_t>(ir::QActGranularity::kStatic) == static_cast<int64_t>(qm::QmActGranularity::kStatic));
+static_assert(ir::kMaxActGroups == qm::kMaxActGroups);
 static_assert(static_cast<int64_t>(ir::QEpilogue::kNone) == static_cast<int64_t>(qm::QmEpilogue::kNone));
 static_assert(static_cast<int64_t>(ir::QEpilogue::kGeluErf) == static_cast<int64_t>(qm::QmEpilogue::kGeluErf));
 static_assert(static_cast<int64_t>(ir::QEpilogue::kGeluTanh) == static_cast<int64_t>(qm::QmEpilogue::kGeluTanh));
@@ -91,6 +92,7 @@ Expected<qm::AttrKey> ToQmAttrKey(ir::AttrName name) {
     case A::kActClip: return K::act_clip;
     case A::kActAmax: return K::act_amax;
     case A::kEpilogue: return K::epilogue;
+    case A::kActGroups: return K::act_groups;
   }
   return Unsupported("IR attribute " + std::string(ir::AttrNameText(name)) + " has no .qm equivalent yet");
 }
@@ -169,6 +171,10 @@ Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::Provenan
     for (ir::ValueId v : node.inputs) op.inputs.push_back(v == ir::kNoValue ? qm::kNoValue : index[v]);
     for (ir::ValueId v : node.outputs) op.outputs.push_back(index[v]);
     for (const auto& [name, value] : node.attributes) {
+      // act_groups = 1 is the meaning of its absence: omitting it keeps such files readable by runtimes before 0.4.0.
+      if (name == ir::AttrName::kActGroups && std::holds_alternative<int64_t>(value) && std::get<int64_t>(value) == 1) {
+        continue;
+      }
       auto key = ToQmAttrKey(name);
       if (!key.ok()) return key.status().WithContext(graph.DescribeNode(n));
       op.attrs.push_back({*key, ToDatum(value)});
@@ -181,8 +187,20 @@ Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::Provenan
           spec.required_features.end()) {
         spec.required_features.push_back(feature);
       }
-      const qm::RuntimeVersion needs = qm::QuantizedOpRuntime(op.type);
+      qm::RuntimeVersion needs = qm::QuantizedOpRuntime(op.type);
       if (spec.min_runtime_version < needs) spec.min_runtime_version = needs;
+      const auto lookup = [&](qm::AttrKey key) {
+        qm::QAttr a;
+        for (const qm::AttrSpec& attr : op.attrs) a.present = a.present || attr.key == key;
+        return a;
+      };
+      if (const char* extra = qm::QuantizedOpExtraFeature(op.type, lookup, &needs)) {
+        if (std::find(spec.required_features.begin(), spec.required_features.end(), extra) ==
+            spec.required_features.end()) {
+          spec.required_features.push_back(extra);
+        }
+        if (spec.min_runtime_version < needs) spec.min_runtime_version = needs;
+      }
     } else if (node.quant) {
       return Unsupported(graph.DescribeNode(n) +
                          ": carries a quantization annotation; packed quantized export is not available yet");

@@ -84,6 +84,16 @@ class SpecChecker {
       }
       return a;
     };
+    RuntimeVersion extra_needs;
+    if (const char* extra = QuantizedOpExtraFeature(op.type, lookup, &extra_needs)) {
+      if (std::find(s_.required_features.begin(), s_.required_features.end(), extra) == s_.required_features.end()) {
+        return Bad(OpText(i) + " uses act_groups but required_features does not list '" + extra + "'");
+      }
+      if (s_.min_runtime_version < extra_needs) {
+        return Bad(OpText(i) + " uses act_groups, which needs min_runtime_version >= " + extra_needs.ToString() +
+                   ", spec says " + s_.min_runtime_version.ToString());
+      }
+    }
     const std::string why = CheckQuantizedOp(op.type, inputs, lookup);
     if (!why.empty()) return Bad(OpText(i) + ": " + why);
     return Status::Ok();

@@ -110,6 +110,7 @@ Status DecodeAttrs(const qm::QmOp& op, OpAttrs& a) {
       QC_RETURN_IF_ERROR(get_int(K::act_granularity, a.act_granularity));
       QC_RETURN_IF_ERROR(get_float(K::act_clip, a.act_clip));
       QC_RETURN_IF_ERROR(get_float(K::act_amax, a.act_amax));
+      QC_RETURN_IF_ERROR(optional_int(K::act_groups, a.act_groups));
       return get_int(K::epilogue, a.epilogue);
     case T::QAttention:
     case T::QAttentionQkv:
@@ -125,7 +126,7 @@ Status DecodeAttrs(const qm::QmOp& op, OpAttrs& a) {
 
 const std::vector<std::string_view>& SupportedFeatures() {
   static const std::vector<std::string_view> features = {"op.qattention@1", "op.qattentionqkv@1", "op.qembedding@1",
-                                                         "op.qlinear@1"};
+                                                         "op.qlinear.act_groups@1", "op.qlinear@1"};
   return features;
 }
 

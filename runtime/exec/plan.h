@@ -40,6 +40,7 @@ struct OpAttrs {
   double act_clip = 0.0;        ///< QLinear, QAttention(Qkv): 0 = none
   double act_amax = 0.0;        ///< QLinear, static granularity
   int64_t epilogue = 0;         ///< QLinear: QmEpilogue
+  int64_t act_groups = 1;       ///< QLinear: equal column groups of K with their own activation scales (1.3)
 };
 
 /// A constant in the mapping: static dims, typed data.

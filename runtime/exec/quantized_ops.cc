@@ -9,6 +9,7 @@
 #include "configs/int_gemm_config.h"
 #include "configs/t2_gemm_config.h"
 #include "exec/executor.h"
+#include "exec/grouped_qlinear.h"
 #include "exec/operand_checks.h"
 #include "exec/parallel_ops.h"
 #include "format/qm_quant_rules.h"
@@ -128,6 +129,11 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
   void (*const activation)(const float*, size_t, float*) = epilogue == qm::QmEpilogue::kGeluErf    ? &GeluErf
                                                            : epilogue == qm::QmEpilogue::kGeluTanh ? &GeluTanh
                                                                                                    : nullptr;
+  if (op.attrs.act_groups > 1) {
+    QC_RETURN_IF_ERROR(RunGroupedQLinear(op, x.fdata(), m, weight, w_scale, bias, scratch, out->f.data()));
+    if (activation != nullptr) ParallelElements(scratch.pool, m * n, activation, out->f.data(), out->f.data());
+    return Status::Ok();
+  }
   const T2GemmKernel& t2_kernel = GetT2GemmKernel();
   // Many tokens on a ternary weight: rows are split across threads, and each thread quantizes its rows (per-token
   // scales are row-local), multiplies them and applies the activation in one parallel region: each thread reads

@@ -6,7 +6,8 @@
 //     (per_token, per_tensor, or static with the exported act_amax), clipped by act_clip when set, into a zero-padded
 //     int8 buffer; the packed weights are multiplied by the kernel configs/t2_gemm_config.h selects (exact int32,
 //     then T2Output's fma epilogue with w_scale, the row dequant and the bias); then the GELU epilogue, if any, with
-//     the same scalar functions the float Gelu op uses (ops/elementwise.h).
+//     the same scalar functions the float Gelu op uses (ops/elementwise.h). With act_groups > 1 (format 1.3) each
+//     column group of K has its own scales: exec/grouped_qlinear.h.
 //   * QEmbedding: out = scale[id] · w(code), one float multiply per element (TwnDequantize for T2).
 //   * QAttention: ops/qattention.h QAttentionForward (int8 Q·Kᵀ and P·V, float softmax); QAttentionQkv runs the
 //     same code on column views of one [B, S, 3H] buffer (row strides 3H at qkv, qkv + H, qkv + 2H).
@@ -38,6 +39,7 @@ struct QuantScratch {
   std::vector<float> scale;
   std::vector<float> dequant;
   std::vector<int32_t> row_sum;
+  std::vector<float> group_out;  ///< one activation group's [M, N] product (exec/grouped_qlinear.h)
   std::vector<unsigned char> attention;  ///< QAttentionScratchBytes per part of the (batch × head) split
   /// Identity of the input the next RunQLinear reads (set by the executor: run number and value id, 0 = unknown),
   /// and what q, scale, dequant and row_sum currently hold. QLinears that read the same value with the same

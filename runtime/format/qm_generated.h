@@ -233,11 +233,12 @@ enum class AttrKey : uint16_t {
   act_clip = 14,
   act_amax = 15,
   epilogue = 16,
+  act_groups = 17,
   MIN = Invalid,
-  MAX = epilogue
+  MAX = act_groups
 };
 
-inline const AttrKey (&EnumValuesAttrKey())[17] {
+inline const AttrKey (&EnumValuesAttrKey())[18] {
   static const AttrKey values[] = {
     AttrKey::Invalid,
     AttrKey::epsilon,
@@ -255,13 +256,14 @@ inline const AttrKey (&EnumValuesAttrKey())[17] {
     AttrKey::act_granularity,
     AttrKey::act_clip,
     AttrKey::act_amax,
-    AttrKey::epilogue
+    AttrKey::epilogue,
+    AttrKey::act_groups
   };
   return values;
 }
 
 inline const char * const *EnumNamesAttrKey() {
-  static const char * const names[18] = {
+  static const char * const names[19] = {
     "Invalid",
     "epsilon",
     "axis",
@@ -279,13 +281,14 @@ inline const char * const *EnumNamesAttrKey() {
     "act_clip",
     "act_amax",
     "epilogue",
+    "act_groups",
     nullptr
   };
   return names;
 }
 
 inline const char *EnumNameAttrKey(AttrKey e) {
-  if (flatbuffers::IsOutRange(e, AttrKey::Invalid, AttrKey::epilogue)) return "";
+  if (flatbuffers::IsOutRange(e, AttrKey::Invalid, AttrKey::act_groups)) return "";
   const size_t index = static_cast<size_t>(e);
   return EnumNamesAttrKey()[index];
 }

@@ -1,5 +1,5 @@
 // format/qm_quant_rules.h: the .qm rules of the quantized ops (QLinear, QEmbedding, QAttention: format 1.1;
-// QAttentionQkv: format 1.2), shared by the writer's ValidateQmSpec and the reader's CheckModel so both enforce
+// QAttentionQkv: format 1.2; QLinear act_groups: format 1.3), shared by the writer's ValidateQmSpec and the reader's CheckModel so both enforce
 // exactly the same thing.
 //
 // Overview
@@ -9,8 +9,9 @@
 //     "op.qattentionqkv@1": feature names are lower-case, docs/qm-format.md §7) and raises min_runtime_version to
 //     >= QuantizedOpRuntime(type), so an older runtime refuses the file naming the runtime it needs;
 //   * has every attribute (the exporter writes the defaults), of the right kind and range;
-//   * QLinear: weight is a U8 rank-1 constant of exactly QmPackedWeightBytes(format, N, K) bytes, w_scale an F32
-//     constant [1] or [N], bias F32 [N], x F32 with last dim K; QEmbedding: table a T2 / I4 / I8 [V, E] constant,
+//   * QLinear: weight is a U8 rank-1 constant of exactly QmPackedWeightBytes(format, N, K, G) bytes, w_scale an F32
+//     constant [1] or [N], bias F32 [N], x F32 with last dim K; the optional act_groups G (format 1.3, feature
+//     "op.qlinear.act_groups@1", runtime 0.4.0) divides K, and G > 1 needs a dynamic act_granularity; QEmbedding: table a T2 / I4 / I8 [V, E] constant,
 //     scale an F32 constant [V], ids I64 / I32; QAttention: Attention's operands plus act_clip; QAttentionQkv:
 //     qkv F32 [B, S, 3H] (3H static, H a multiple of num_heads), an optional mask [B, S], QAttention's attributes.
 //   Callers describe operands and attributes through the small structs below; the check returns "" when the op is
@@ -39,6 +40,12 @@ namespace qc::qm {
 inline constexpr RuntimeVersion kQuantizedOpsRuntime{0, 2, 0};
 /// The first runtime that executes QAttentionQkv (format 1.2).
 inline constexpr RuntimeVersion kQAttentionQkvRuntime{0, 3, 0};
+
+/// The first runtime that executes QLinear's act_groups (format 1.3), and the feature a file using it lists.
+inline constexpr RuntimeVersion kActGroupsRuntime{0, 4, 0};
+inline constexpr const char* kActGroupsFeature = "op.qlinear.act_groups@1";
+/// Most activation groups a QLinear may have (each group costs one GEMM call per run).
+inline constexpr int64_t kMaxActGroups = 64;
 
 /// QLinear weight_format values (stored ints; never renumber).
 enum class QmWeightFormat : int64_t { kT2R4K128 = 1, kI4 = 2, kI8 = 3 };
@@ -73,9 +80,21 @@ inline const char* QuantizedOpFeature(OpType type) {
   }
 }
 
+/// The feature and runtime an op's optional attributes add to QuantizedOpFeature / QuantizedOpRuntime (a QLinear
+/// with act_groups: kActGroupsFeature, kActGroupsRuntime); nullptr when none. `lookup` as in CheckQuantizedOp.
+template <typename Lookup>
+const char* QuantizedOpExtraFeature(OpType type, const Lookup& lookup, RuntimeVersion* runtime) {
+  if (type != OpType::QLinear || !lookup(AttrKey::act_groups).present) return nullptr;
+  *runtime = kActGroupsRuntime;
+  return kActGroupsFeature;
+}
+
 /// Packed bytes of an [n, k] QLinear weight in `format`; 0 for a format this build has no layout for (or n, k <= 0).
 /// T2 is quant/t2_pack.h's T2PackedBytes, I4 / I8 quant/i4_pack.h / i8_pack.h's I4PackedBytes / I8PackedBytes.
-inline uint64_t QmPackedWeightBytes(int64_t format, int64_t n, int64_t k) {
+/// With `groups` G > 1 (act_groups) the weight is G column slices [n, k/G], each packed on its own, back to back.
+inline uint64_t QmPackedWeightBytes(int64_t format, int64_t n, int64_t k, int64_t groups = 1) {
+  if (groups < 1 || groups > kMaxActGroups || k % groups != 0) return 0;
+  if (groups > 1) return static_cast<uint64_t>(groups) * QmPackedWeightBytes(format, n, k / groups);
   if (n <= 0 || k <= 0 || n > kMaxDimSize || k > kMaxDimSize) return 0;
   if (format == static_cast<int64_t>(QmWeightFormat::kT2R4K128)) {
     if (static_cast<uint64_t>(k) > kT2MaxK) return 0;
@@ -174,20 +193,32 @@ std::string CheckQuantizedOp(OpType type, const std::vector<QOperand>& inputs, c
     if (!is_static && a.f != 0) return "attribute 'act_amax' must be 0 unless act_granularity is static";
     if (!(why = GetQAttr(lookup, AttrKey::epilogue, DatumKind::kInt, &a)).empty()) return why;
     if (a.i < 0 || a.i > 2) return "attribute 'epilogue' = " + std::to_string(a.i) + " is not 0, 1 or 2";
+    int64_t groups = 1;
+    if (lookup(AttrKey::act_groups).present) {
+      if (!(why = GetQAttr(lookup, AttrKey::act_groups, DatumKind::kInt, &a)).empty()) return why;
+      groups = a.i;
+      if (groups < 2 || groups > kMaxActGroups || k % groups != 0) {
+        return "attribute 'act_groups' = " + std::to_string(groups) + " must be in [2, " +
+               std::to_string(kMaxActGroups) + "] and divide in_features " + std::to_string(k) +
+               " (omit it for one group)";
+      }
+      if (is_static) return "attribute 'act_groups' needs a dynamic act_granularity (static has one act_amax)";
+    }
 
     const QOperand& x = inputs[0];
     if (x.dtype != DType::F32 || x.dims.empty() || x.dims.back() != k) {
       return OperandText("x", x) + " must be F32 with last dimension in_features = " + std::to_string(k);
     }
-    const uint64_t bytes = QmPackedWeightBytes(format, n, k);
+    const uint64_t bytes = QmPackedWeightBytes(format, n, k, groups);
     if (bytes == 0) {
       return "weight_format " + std::to_string(format) + " with [" + std::to_string(n) + ", " + std::to_string(k) +
              "] has no packed layout in this runtime";
     }
+    const std::string groups_text = groups > 1 ? " in " + std::to_string(groups) + " column groups" : "";
     const QOperand& w = inputs[1];
     if (!w.is_constant || w.dtype != DType::U8 || w.dims.size() != 1 || w.dims[0] != static_cast<int64_t>(bytes)) {
       return OperandText("weight", w) + " must be a U8 constant of exactly " + std::to_string(bytes) +
-             " bytes (the packed [" + std::to_string(n) + ", " + std::to_string(k) + "] weight)";
+             " bytes (the packed [" + std::to_string(n) + ", " + std::to_string(k) + "] weight" + groups_text + ")";
     }
     const QOperand& s = inputs[2];
     if (!s.is_constant || s.dtype != DType::F32 || s.dims.size() != 1 || (s.dims[0] != 1 && s.dims[0] != n)) {

@@ -132,13 +132,13 @@ TEST_CASE("magic, byte order and versions") {
   SetField(&bytes, 10, 0, 2);
   const qc::Status newer = Load(bytes);
   CHECK(newer.code() == StatusCode::kVersionTooNew);
-  CHECK(Contains(newer, "file format version 2.0 is newer than this runtime (0.3.0) reads (format 1.x)"));
+  CHECK(Contains(newer, "file format version 2.0 is newer than this runtime (0.4.0) reads (format 1.x)"));
 
   bytes = full;
   SetField(&bytes, 8, 0, 2);
   const qc::Status older = Load(bytes);
   CHECK(older.code() == StatusCode::kUnsupported);
-  CHECK(Contains(older, "format version 0.2 is older"));  // the minor is the writer's (1.2)
+  CHECK(Contains(older, "format version 0.3 is older"));  // the minor is the writer's (1.3)
 
   bytes = full;  // a corrupt major field (checksum not updated) is corruption, not a version problem
   bytes[8] = 7;
@@ -156,7 +156,7 @@ TEST_CASE("magic, byte order and versions") {
   SetField(&bytes, 12, (2u << 16) | (5u << 8) | 1u, 4);
   const qc::Status runtime = Load(bytes);
   CHECK(runtime.code() == StatusCode::kVersionTooNew);
-  CHECK(Contains(runtime, "model requires qcompress runtime >= 2.5.1; this is 0.3.0"));
+  CHECK(Contains(runtime, "model requires qcompress runtime >= 2.5.1; this is 0.4.0"));
 
   bytes = full;
   SetField(&bytes, 12, 0x000009, 4);
@@ -174,7 +174,7 @@ TEST_CASE("a writer-made file needing a newer runtime is refused by name") {
   REQUIRE(qc::qm::WriteQmFile(sample.spec, dir.File("future.qm")).ok());
   auto file = qc::qm::QmFile::Open(dir.File("future.qm"));
   CHECK(file.status().code() == StatusCode::kVersionTooNew);
-  CHECK(Contains(file.status(), dir.File("future.qm") + ": model requires qcompress runtime >= 9.9.9; this is 0.3.0"));
+  CHECK(Contains(file.status(), dir.File("future.qm") + ": model requires qcompress runtime >= 9.9.9; this is 0.4.0"));
 }
 
 TEST_CASE("section offsets out of range or overflowing") {

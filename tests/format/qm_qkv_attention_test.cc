@@ -63,7 +63,7 @@ TEST_CASE("QAttentionQkv round-trips IR -> .qm -> IR as OpType 21 with op.qatten
   REQUIRE(qc::ExportQm(graph, provenance, dir.File("a.qm")).ok());
   auto opened = qm::QmFile::Open(dir.File("a.qm"));
   REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
-  CHECK(opened->format_minor() == 2);
+  CHECK(opened->format_minor() == 3);
   CHECK(opened->min_runtime_version() == qm::kQAttentionQkvRuntime);
   CHECK(qm::kQAttentionQkvRuntime.ToString() == "0.3.0");
   REQUIRE(opened->num_required_features() == 1);

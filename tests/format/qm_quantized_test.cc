@@ -103,7 +103,7 @@ TEST_CASE("quantized ops round-trip IR -> .qm with their feature and runtime ver
   auto opened = qm::QmFile::Open(dir.File("q.qm"));
   REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
   const qm::QmFile& file = *opened;
-  CHECK(file.format_minor() == 2);  // writers stamp the newest minor; the ops still need only runtime 0.2.0
+  CHECK(file.format_minor() == 3);  // writers stamp the newest minor; the ops still need only runtime 0.2.0
   CHECK(file.min_runtime_version() == qm::kQuantizedOpsRuntime);
   CHECK(file.preamble().min_runtime_version == qm::kQuantizedOpsRuntime.Packed());
   REQUIRE(file.num_required_features() == 2);
@@ -205,7 +205,7 @@ TEST_CASE("the reader refuses hostile quantized ops with specific errors") {
        "input 'x' (F32[?, 200]) must be F32 with last dimension in_features = 199"},
       {"unknown op type 22", [](RawModel& m) { m.ops[0].type = 22; }, StatusCode::kUnsupported,
        "has an op type unknown to this runtime"},
-      {"unknown attribute key 17", [](RawModel& m) { m.ops[0].attrs[6].key = 17; }, StatusCode::kUnsupported,
-       "has attribute key <unknown 17>, unknown to this runtime"},
+      {"unknown attribute key 18", [](RawModel& m) { m.ops[0].attrs[6].key = 18; }, StatusCode::kUnsupported,
+       "has attribute key <unknown 18>, unknown to this runtime"},
   });
 }

@@ -31,7 +31,7 @@ TEST_CASE("round trip preserves values, constants and alignment") {
   const qc::qm::QmFile& file = *opened;
   CHECK(file.path() == path);
   CHECK(file.format_major() == 1);
-  CHECK(file.format_minor() == 2);
+  CHECK(file.format_minor() == 3);
   CHECK(file.preamble().graph_offset == 64);
   CHECK(file.preamble().blob_offset % 4096 == 0);
   CHECK(file.preamble().file_length == file.mapping().size());

@@ -147,6 +147,53 @@ std::vector<float> SimQAttention(const std::vector<float>& q, const std::vector<
   return out;
 }
 
+SimQLinearResult SimQLinear(const std::vector<float>& x, size_t m, size_t k, size_t n, size_t groups, SimGranularity g,
+                            float clip, float amax, const std::vector<int8_t>& w_int, const std::vector<float>& alpha,
+                            const std::vector<float>& bias) {
+  const size_t width = k / groups;
+  SimQLinearResult r;
+  r.exact.assign(m * n, 0.0f);
+  r.fake.assign(m * n, 0.0);
+  r.magnitude.assign(m * n, 0.0);
+  std::vector<float> xg(m * width);
+  std::vector<int8_t> wg(n * width);
+  for (size_t s = 0; s < groups; ++s) {
+    for (size_t i = 0; i < m; ++i) std::copy_n(x.begin() + i * k + s * width, width, xg.begin() + i * width);
+    for (size_t j = 0; j < n; ++j) std::copy_n(w_int.begin() + j * k + s * width, width, wg.begin() + j * width);
+    const SimActs acts = SimQuantizeActs(xg, m, width, g, clip, amax);
+    const std::vector<int64_t> y_int = SimIntProduct(acts.q, wg, m, width, n);
+    const std::vector<float> no_bias;
+    std::vector<double> magnitude;
+    const std::vector<double> fq =
+        SimFakeQuantLinear(acts, wg, alpha, s == 0 ? bias : no_bias, m, width, n, &magnitude);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        const size_t e = i * n + j;
+        volatile float dequant = alpha[alpha.size() == 1 ? 0 : j] * acts.d[i];  // fl(α_j · d_i), never contracted
+        const float b = s == 0 && !bias.empty() ? bias[j] : 0.0f;
+        const float part = std::fma(static_cast<float>(y_int[e]), dequant, b);
+        r.exact[e] = s == 0 ? part : r.exact[e] + part;
+        r.fake[e] += fq[e];
+        r.magnitude[e] += magnitude[e];
+      }
+    }
+  }
+  return r;
+}
+
+std::vector<int8_t> SimDecodeGroupedWeight(int weight_format, const uint8_t* packed, size_t n, size_t k,
+                                           size_t groups) {
+  const size_t width = k / groups;
+  const size_t kb = (width + 127) / 128, block_bytes = weight_format == 1 ? 128 : (weight_format == 2 ? 256 : 512);
+  const size_t slice_bytes = (n + 3) / 4 * kb * block_bytes;
+  std::vector<int8_t> w(n * k);
+  for (size_t s = 0; s < groups; ++s) {
+    const std::vector<int8_t> slice = SimDecodePackedWeight(weight_format, packed + s * slice_bytes, n, width);
+    for (size_t j = 0; j < n; ++j) std::copy_n(slice.begin() + j * width, width, w.begin() + j * k + s * width);
+  }
+  return w;
+}
+
 std::vector<int8_t> SimDecodePackedWeight(int weight_format, const uint8_t* packed, size_t n, size_t k) {
   const size_t kb = (k + 127) / 128;
   const size_t block_bytes = weight_format == 1 ? 128 : (weight_format == 2 ? 256 : 512);

@@ -32,6 +32,22 @@ std::vector<double> SimFakeQuantLinear(const SimActs& a, const std::vector<int8_
                                        const std::vector<float>& alpha, const std::vector<float>& bias, size_t m,
                                        size_t k, size_t n, std::vector<double>* magnitude);
 
+/// A QLinear's contract before its epilogue (docs/quantization.md §7.2), with act_groups G (1 = one group): each
+/// group's columns quantized on their own, exact int64 sums, `exact` = fma(float(Y_0), fl(α_j·d_i,0), b_j) then
+/// + fma(float(Y_g), fl(α_j·d_i,g), 0) in group order (float); `fake` = Σ_g of the float64 fake-quant forward and
+/// `magnitude` its Σ |terms| + |b_j| (the scale of the 1e-5 bound). w_int is the whole [n, k] matrix.
+struct SimQLinearResult {
+  std::vector<float> exact;
+  std::vector<double> fake, magnitude;
+};
+SimQLinearResult SimQLinear(const std::vector<float>& x, size_t m, size_t k, size_t n, size_t groups, SimGranularity g,
+                            float clip, float amax, const std::vector<int8_t>& w_int, const std::vector<float>& alpha,
+                            const std::vector<float>& bias);
+
+/// A QLinear weight stored as `groups` packed column slices [n, k/groups] (act_groups) decoded into [n, k].
+std::vector<int8_t> SimDecodeGroupedWeight(int weight_format, const uint8_t* packed, size_t n, size_t k,
+                                           size_t groups);
+
 /// QAttention (docs/quantization.md §7.4) on f32 q, k, v [batch, seq, hidden]; `mask` (may be null) holds the key
 /// mask [batch, seq] as floats (1 keep, 0 masked; add_j = 0 for 1, else (1 − m)·mask_fill).
 std::vector<float> SimQAttention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,

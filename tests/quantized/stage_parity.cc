@@ -27,6 +27,7 @@ struct Stage {
   std::vector<int8_t> w_int;  // [n, k] (QEmbedding: [V, E] table values)
   std::vector<float> w_scale, bias;
   int granularity = 1, epilogue = 0;
+  size_t groups = 1;  // act_groups
   float clip = 0, amax = 0;
   // QAttention
   size_t heads = 0;
@@ -124,11 +125,15 @@ Expected<StageParityChecker> StageParityChecker::Open(const std::string& qm_path
       s.epilogue = static_cast<int>(epilogue);
       s.clip = static_cast<float>(clip);
       s.amax = static_cast<float>(amax);
+      if (a.Has(ir::AttrName::kActGroups)) {
+        QC_ASSIGN_OR_RETURN(int64_t groups, a.GetInt(ir::AttrName::kActGroups, s.node));
+        s.groups = static_cast<size_t>(groups);
+      }
       QC_ASSIGN_OR_RETURN(const ir::Tensor* weight, ConstantInput(g, node, 1, "weight"));
       QC_ASSIGN_OR_RETURN(const ir::Tensor* w_scale, ConstantInput(g, node, 2, "w_scale"));
       QC_ASSIGN_OR_RETURN(const ir::Tensor* bias, ConstantInput(g, node, 3, "bias"));
       if (weight == nullptr || w_scale == nullptr) return InvalidArgument(s.node + ": weight or w_scale missing");
-      s.w_int = SimDecodePackedWeight(static_cast<int>(format), weight->raw_data(), s.n, s.k);
+      s.w_int = SimDecodeGroupedWeight(static_cast<int>(format), weight->raw_data(), s.n, s.k, s.groups);
       s.w_scale = FloatsOf(*w_scale);
       if (bias != nullptr) s.bias = FloatsOf(*bias);
     } else if (node.op == ir::OpType::kQAttention || node.op == ir::OpType::kQAttentionQkv) {
@@ -184,16 +189,14 @@ namespace {
 
 void CheckQLinear(const Stage& s, const HostTensor& x, const HostTensor& y, StageTotals* t) {
   const size_t m = x.floats.size() / s.k;
-  const SimActs acts = SimQuantizeActs(x.floats, m, s.k, static_cast<SimGranularity>(s.granularity), s.clip, s.amax);
-  const std::vector<int64_t> y_int = SimIntProduct(acts.q, s.w_int, m, s.k, s.n);
-  std::vector<double> magnitude;
-  const std::vector<double> y_fq = SimFakeQuantLinear(acts, s.w_int, s.w_scale, s.bias, m, s.k, s.n, &magnitude);
+  const SimQLinearResult sim = SimQLinear(x.floats, m, s.k, s.n, s.groups, static_cast<SimGranularity>(s.granularity),
+                                          s.clip, s.amax, s.w_int, s.w_scale, s.bias);
+  const std::vector<double>& magnitude = sim.magnitude;
   for (size_t i = 0; i < m; ++i) {
     for (size_t j = 0; j < s.n; ++j) {
       const size_t e = i * s.n + j;
-      volatile float dequant = s.w_scale[s.w_scale.size() == 1 ? 0 : j] * acts.d[i];  // fl(w_scale_j · d_i)
-      float want = std::fma(static_cast<float>(y_int[e]), dequant, s.bias.empty() ? 0.0f : s.bias[j]);
-      double fq = y_fq[e], budget = 1e-5 * magnitude[e];
+      float want = sim.exact[e];
+      double fq = sim.fake[e], budget = 1e-5 * magnitude[e];
       if (s.epilogue == 1) GeluErf(&want, 1, &want), fq = SimGeluErf(fq);
       if (s.epilogue == 2) GeluTanh(&want, 1, &want), fq = SimGeluTanh(fq);
       const float got = y.floats[e];

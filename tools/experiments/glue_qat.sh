@@ -8,7 +8,7 @@
 #   tools/experiments/glue_qat.sh [--tasks "RTE CoLA SST-2"] [--seeds "1 2 3"] [--modes "kd kdqat ti"]
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
-#                                 [--lr X]
+#                                 [--lr X] [--act-groups N]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 300; SST-2 len 64 batch 32 N 300 (the paper's 1,605 and 6,315 do not fit
@@ -31,6 +31,7 @@ teacher_batch=""  # "": the task's QAT batch
 teacher_optimizer=bertadam
 teacher_keep=last
 student_lr=2e-5  # method.md §5; the same for every mode
+act_groups=""    # --act-groups N for the students (per-embedding-group activation scales); "" = one scale
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,9 +46,11 @@ while [ $# -gt 0 ]; do
     --teacher-optimizer) teacher_optimizer="$2"; shift 2 ;;
     --teacher-keep) teacher_keep="$2"; shift 2 ;;
     --lr) student_lr="$2"; shift 2 ;;
+    --act-groups) act_groups="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
     *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
-         "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--no-doc]" >&2; exit 2 ;;
+         "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--act-groups N]" \
+         "[--no-doc]" >&2; exit 2 ;;
   esac
 done
 
@@ -88,7 +91,8 @@ for task in $tasks; do
       echo "== $task: --distill $mode, seed $seed, $steps steps" >&2
       "$qcompress" "$teacher" --bits 2 --distill "$mode" --data "$train" --eval "$dev" --metric "$metric" \
         --max-length "$len" --batch-size "$batch" --steps "$steps" --eval-every $((steps / 12 > 0 ? steps / 12 : 1)) \
-        --lr "$student_lr" --seed "$seed" -o "$out.qm" --report "$out.json" || true  # a failed gate still reports
+        --lr "$student_lr" --seed "$seed" ${act_groups:+--act-groups "$act_groups"} -o "$out.qm" --report "$out.json" \
+        || true  # a failed gate still reports
     done
   done
 done

@@ -97,8 +97,8 @@ class CompressRun {
                    " needs training data: --data FILE (GLUE-style TSV, or .txt lines for unlabeled distillation)");
     }
     if (!quantize && !o_.finetune &&
-        (!o_.calib_path.empty() || !o_.disabled_passes.empty() || !o_.dump_ir_path.empty())) {
-      return Usage("--calib, --disable-pass and --dump-ir apply to quantization (--bits 2, 4 or 8)");
+        (!o_.calib_path.empty() || !o_.disabled_passes.empty() || !o_.dump_ir_path.empty() || o_.act_groups > 0)) {
+      return Usage("--calib, --act-groups, --disable-pass and --dump-ir apply to quantization (--bits 2, 4 or 8)");
     }
     if ((o_.max_drop || o_.min_metric) && o_.eval_path.empty()) {
       return Usage("--max-drop and --min-metric gate on the --eval metric: give --eval FILE");

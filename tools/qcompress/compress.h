@@ -14,6 +14,7 @@ struct CompressOptions {
   std::string output_path;
   int bits = 32;          ///< 32 = float export; 2, 4, 8 = post-training quantization (passes/pipeline.h)
   bool bits_given = false;  ///< --bits was on the command line (it then wins over the config's "bits")
+  int act_groups = 0;       ///< --act-groups N (PEG activation scales); 0 = the config's "act_groups" (default 1)
   std::string distill = "none";  ///< none (PTQ), kd, kdqat, ti: quantization-aware training (qat/trainer.h)
   std::string calib_path;        ///< --calib: text lines (TSV: first column) for static activation scales
   std::string config_path;       ///< --config: JSON quantization config (qcompress/quant_config_json.h)

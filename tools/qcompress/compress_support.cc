@@ -62,6 +62,12 @@ Expected<passes::PipelineOptions> QuantPipelineOptions(const CompressOptions& op
     static_by_calib = static_by_calib && !parsed.act_granularity_given;
   }
   if (static_by_calib) pipeline.quant.act_mode = ir::ActivationMode::kStatic;
+  if (options.act_groups > 0) pipeline.quant.act_groups = options.act_groups;
+  if (pipeline.quant.act_groups > 1 && pipeline.quant.act_mode == ir::ActivationMode::kStatic) {
+    return InvalidArgument("--act-groups " + std::to_string(pipeline.quant.act_groups) +
+                           " needs dynamic activation scales: it does not combine with --calib or \"act_granularity\": "
+                           "\"static\"");
+  }
   if (bits == 32) {
     return InvalidArgument("--config " + options.config_path +
                            " quantizes: give --bits 2, 4 or 8, or \"bits\" in the file");
@@ -96,6 +102,7 @@ Expected<QatQuantSettings> QatQuantFromConfig(const passes::QuantConfig& c) {
   q.act_per_tensor = c.act_mode == ir::ActivationMode::kDynamicPerTensor;
   q.act_clip = c.act_clip.value_or(2.5);  // TernaryBERT's symmetric activation clip
   q.quantize_attention = c.quantize_attention;
+  q.act_groups = c.act_groups;
   return q;
 }
 
@@ -210,6 +217,7 @@ std::string ConfigSummary(const CompressOptions& o, const passes::QuantConfig* q
       << (quant->embedding_bits ? BitsNumber(*quant->embedding_bits) : bits) << "-bit, activations int8 "
       << ir::ActivationModeName(quant->act_mode);
     if (quant->act_clip) s << " clip " << *quant->act_clip;
+    if (quant->act_groups > 1) s << " in " << quant->act_groups << " groups";
     s << (quant->quantize_attention ? ", int8 attention" : ", float attention");
     // With learned clips every override is one PinLearnedActClips added (training refuses the user's).
     const bool pinned = plan != nullptr && plan->quant.learn_act_clip;

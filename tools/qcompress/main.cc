@@ -81,6 +81,10 @@ Reference: docs/cli.md)");
                  "or one text per line")
       ->check(CLI::ExistingFile);
   app.add_option("--config", compress.config_path, "JSON quantization config (docs/cli.md)")->check(CLI::ExistingFile);
+  app.add_option("--act-groups", compress.act_groups,
+                 "Per-embedding-group activation scales: split each quantized Linear's input features into N equal "
+                 "groups with their own int8 scales (PEG; N must divide every in_features; wins over the config)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--disable-pass", compress.disabled_passes, "Skip a compression pass by name (repeatable)")
       ->expected(1)
       ->allow_extra_args(false)

@@ -23,6 +23,7 @@ struct QatQuantSettings {
   bool act_per_tensor = false;
   double act_clip = 2.5;   ///< 0 = none
   bool learn_act_clip = false;  ///< act_clip is the start of one trained clip per quantized Linear input
+  int64_t act_groups = 1;       ///< per-embedding-group activation scales of quantized Linear inputs (1 = off)
   bool quantize_attention = true;
 };
 

@@ -34,6 +34,7 @@ qat::QuantRecipe RecipeOf(const QatQuantSettings& q) {
   r.act_granularity = q.act_per_tensor ? qat::ActGranularity::kPerTensor : qat::ActGranularity::kPerToken;
   r.act_clip = static_cast<float>(q.act_clip);
   r.learn_act_clip = q.learn_act_clip;
+  r.act_groups = q.act_groups;
   r.quantize_attention = q.quantize_attention;
   return r;
 }

@@ -107,6 +107,11 @@ Expected<ParsedQuantConfig> ParseQuantConfigJson(const std::string& text, const 
     } else if (key == "act_clip") {
       QC_ASSIGN_OR_RETURN(double clip, ClipFromJson(value, at));
       c.act_clip = clip;
+    } else if (key == "act_groups") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > ir::kMaxActGroups) {
+        return InvalidArgument(at + " must be an integer in [1, " + std::to_string(ir::kMaxActGroups) + "]");
+      }
+      c.act_groups = value.get<int64_t>();
     } else if (key == "keep_classifier_float") {
       QC_ASSIGN_OR_RETURN(c.keep_classifier_float, BoolFromJson(value, at));
     } else if (key == "quantize_attention") {
@@ -126,7 +131,8 @@ Expected<ParsedQuantConfig> ParseQuantConfigJson(const std::string& text, const 
       }
     } else {
       return InvalidArgument(at + ": unknown key (expected bits, embedding_bits, weight_granularity, "
-                             "act_granularity, act_clip, keep_classifier_float, quantize_attention, keep_float, "
+                             "act_granularity, act_clip, act_groups, keep_classifier_float, quantize_attention, "
+                             "keep_float, "
                              "overrides)");
     }
   }

@@ -6,6 +6,7 @@
 //     "weight_granularity": "per_tensor", // Linear scales: per_tensor | per_row (default: per_tensor at 2 bits)
 //     "act_granularity": "per_token",     // per_token | per_tensor | static (static needs --calib)
 //     "act_clip": 2.5,                    // symmetric activation clip; absent = none
+//     "act_groups": 3,                    // per-embedding-group activation scales of Linear inputs; 1 = off
 //     "keep_classifier_float": true,
 //     "quantize_attention": false,
 //     "keep_float": ["/classifier/MatMul"],

@@ -79,13 +79,13 @@ QC_API const char* qc_last_error(void);
 /* ---- versions ---------------------------------------------------------------------------------------------- */
 
 #define QC_VERSION_MAJOR 0
-#define QC_VERSION_MINOR 3
+#define QC_VERSION_MINOR 4
 #define QC_VERSION_PATCH 0
-#define QC_VERSION_STRING "0.3.0"
+#define QC_VERSION_STRING "0.4.0"
 /* Bumped on any incompatible change of this header's types or functions (or of the exported C++ API). */
 #define QC_ABI_VERSION 1
 
-/* The runtime release of the loaded library, e.g. "0.3.0". */
+/* The runtime release of the loaded library, e.g. "0.4.0". */
 QC_API const char* qc_version(void);
 /* QC_ABI_VERSION of the loaded library. */
 QC_API uint32_t qc_abi_version(void);
