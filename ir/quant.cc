@@ -102,8 +102,8 @@ Status ValidateQuantAnnotation(const QuantAnnotation& annotation, std::string_vi
       return InvalidArgument(prefix + "activation clip must be finite and > 0, got " + FormatFloat(*a.clip));
     }
     if (a.groups < 1 || a.groups > kMaxActGroups) {
-      return InvalidArgument(prefix + "activation groups must be in [1, " + std::to_string(kMaxActGroups) +
-                             "], got " + std::to_string(a.groups));
+      return InvalidArgument(prefix + "activation groups must be in [1, " + std::to_string(kMaxActGroups) + "], got " +
+                             std::to_string(a.groups));
     }
     if (a.groups > 1 && a.mode == ActivationMode::kStatic) {
       return InvalidArgument(prefix + "activation groups need a dynamic mode (a static scale is one amax)");

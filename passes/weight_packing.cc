@@ -78,8 +78,8 @@ Expected<PackedWeight> PackLinearWeight(const float* w, int64_t n, int64_t k, ir
   const size_t slice_bytes = T2PackedBytes(rows, slice_cols);
   out.bytes.resize(slice_bytes * groups);
   for (size_t s = 0; s < groups; ++s) {
-    QC_RETURN_IF_ERROR(PackT2(codes.data() + s * slice_cols, rows, slice_cols, cols,
-                              out.bytes.data() + s * slice_bytes, slice_bytes));
+    QC_RETURN_IF_ERROR(
+        PackT2(codes.data() + s * slice_cols, rows, slice_cols, cols, out.bytes.data() + s * slice_bytes, slice_bytes));
   }
   return out;
 }

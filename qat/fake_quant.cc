@@ -231,8 +231,8 @@ QuantizedRows TwnCodesUncached(const torch::Tensor& w, bool per_row, float clip)
 }  // namespace
 
 torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b,
-                         ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity,
-                         float act_clip, int64_t act_groups) {
+                         ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity, float act_clip,
+                         int64_t act_groups) {
   TORCH_CHECK(w.dim() == 2, "QLinear simulation expects a 2-D weight");
   const bool ternary = bits == ir::WeightBits::kTernary;
   TORCH_CHECK(ternary || bits == ir::WeightBits::kInt8 || bits == ir::WeightBits::kInt4,
@@ -257,11 +257,10 @@ torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c
       const torch::Tensor xc = act_groups == 1 ? xq.codes : xq.codes.narrow(-1, g * width, width);
       const torch::Tensor wc = act_groups == 1 ? wq.codes : wq.codes.narrow(1, g * width, width);
       const torch::Tensor d = act_groups == 1 ? xq.dequant : xq.dequant.narrow(-1, g * width, 1);
-      const torch::Tensor y_int =
-          float_exact ? at::matmul(xc, wc.t())
-                      : at::matmul(xc.to(torch::kDouble), wc.to(torch::kDouble).t())
-                            .to(torch::kFloat);  // exact integers, then float(Y) as the runtime
-      const torch::Tensor scale = d * sw;                                     // fl(sw_j · d_i), float
+      const torch::Tensor y_int = float_exact ? at::matmul(xc, wc.t())
+                                              : at::matmul(xc.to(torch::kDouble), wc.to(torch::kDouble).t())
+                                                    .to(torch::kFloat);  // exact integers, then float(Y) as the runtime
+      const torch::Tensor scale = d * sw;                                // fl(sw_j · d_i), float
       torch::Tensor y = y_int.to(torch::kDouble) * scale.to(torch::kDouble);  // exact product
       if (g == 0 && b.has_value() && b->defined()) y = y + b->detach().to(torch::kDouble);
       value = g == 0 ? y.to(torch::kFloat) : value + y.to(torch::kFloat);
@@ -304,8 +303,8 @@ torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row)
 QuantizedRows QuantizeGroupedInt8(const torch::Tensor& x, bool per_row, float clip, int64_t groups) {
   if (groups == 1) return QuantizeSymmetric(x, per_row, clip, kActQMax);
   torch::NoGradGuard no_grad;
-  TORCH_CHECK(groups > 1 && x.dim() >= 1 && x.size(-1) % groups == 0, "activation groups: last dimension ",
-              x.size(-1), " is not a multiple of ", groups);
+  TORCH_CHECK(groups > 1 && x.dim() >= 1 && x.size(-1) % groups == 0, "activation groups: last dimension ", x.size(-1),
+              " is not a multiple of ", groups);
   const int64_t width = x.size(-1) / groups;
   const torch::Tensor rows = x.reshape({-1, groups, width});  // [T, G, width]
   torch::Tensor codes, dequant;

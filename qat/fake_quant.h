@@ -70,8 +70,7 @@ torch::Tensor FakeQuantIntWeight(const torch::Tensor& w, int bits, bool per_row)
 QuantizedRows QuantizeGroupedInt8(const torch::Tensor& x, bool per_row, float clip, int64_t groups);
 /// int8 activation fake quantizer: x̂ = q·d, gradient passes where |x| < clip (everywhere without a clip); `groups`
 /// > 1: per-embedding-group scales (QuantizeGroupedInt8).
-torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip,
-                                  int64_t groups = 1);
+torch::Tensor FakeQuantActivation(const torch::Tensor& x, ActGranularity granularity, float clip, int64_t groups = 1);
 
 /// Learned activation clipping (PACT-style; BinaryBERT's learnable clip, method.md §2): clamp(x, −α', α') with
 /// α' = max(α, kMinLearnedActClip), α a trainable [1] tensor. Gradient to x where |x| <= α'; to α the sum of
@@ -89,8 +88,8 @@ float EffectiveLearnedClip(const torch::Tensor& alpha);
 /// of the float-sum fake quantizers, so QuantRecipe::exact_linear turns it on. With `act_groups` G > 1, as the
 /// runtime's grouped QLinear: y_0 = fma(Y_0, fl(sw·d_0), b), y_g = fl(Y_g · fl(sw·d_g)), y = float sums in order.
 torch::Tensor QLinearSim(const torch::Tensor& x, const torch::Tensor& w, const c10::optional<torch::Tensor>& b,
-                         ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity,
-                         float act_clip, int64_t act_groups = 1);
+                         ir::WeightBits bits, bool per_row, float twn_clip, ActGranularity granularity, float act_clip,
+                         int64_t act_groups = 1);
 
 /// The QAttention core on per-head tensors q [B,h,Sq,d], k, v [B,h,Sk,d] with the additive mask term `fill`
 /// ([B,1,1,Sk] or undefined). Returns scores (pre-softmax, mask added), and calls `substitute_probs` (may return

@@ -147,6 +147,10 @@ Expected<QmImport> ImportQmFile(const std::string& path, const QmImportOptions& 
       QC_ASSIGN_OR_RETURN(ir::AttrValue value, ToAttr(datum, attr_what));
       node.attributes.Set(name->second, std::move(value));
     }
+    // Writers omit act_groups = 1 (files before format 1.3 cannot have it); the IR node carries every attribute.
+    if (node.op == ir::OpType::kQLinear && !node.attributes.Has(ir::AttrName::kActGroups)) {
+      node.attributes.Set(ir::AttrName::kActGroups, int64_t{1});
+    }
     g.AppendNode(std::move(node));
   }
   for (uint32_t v : file->inputs()) g.mutable_inputs().push_back(static_cast<ir::ValueId>(v));

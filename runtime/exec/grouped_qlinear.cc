@@ -31,7 +31,7 @@ Status RunGroupedQLinear(const PlannedOp& op, const float* x, size_t m, const Co
                            std::to_string(groups) + " packed slices of " + std::to_string(slice_bytes));
   }
   const size_t q_cols = T2PaddedK(group_k);  // the I4 / I8 layouts use the same 128-column blocks
-  scratch.held = {};  // the rows below are one group's, reusable by nobody
+  scratch.held = {};                         // the rows below are one group's, reusable by nobody
   scratch.q.resize(m * q_cols);
   scratch.scale.resize(m);
   scratch.dequant.resize(m);
@@ -42,7 +42,7 @@ Status RunGroupedQLinear(const PlannedOp& op, const float* x, size_t m, const Co
   params.granularity =
       granularity == qm::QmActGranularity::kPerTensor ? ActGranularity::kPerTensor : ActGranularity::kPerToken;
   params.clip = op.attrs.act_clip > 0 ? static_cast<float>(op.attrs.act_clip) : kActNoClip;
-  const ActQuantOutput q_out{scratch.q.data(),       q_cols, q_cols, scratch.scale.data(), scratch.dequant.data(),
+  const ActQuantOutput q_out{scratch.q.data(),      q_cols, q_cols, scratch.scale.data(), scratch.dequant.data(),
                              scratch.row_sum.data()};
   const auto format = static_cast<qm::QmWeightFormat>(op.attrs.weight_format);
   const auto* packed = static_cast<const uint8_t*>(weight.data);

@@ -39,7 +39,7 @@ struct QuantScratch {
   std::vector<float> scale;
   std::vector<float> dequant;
   std::vector<int32_t> row_sum;
-  std::vector<float> group_out;  ///< one activation group's [M, N] product (exec/grouped_qlinear.h)
+  std::vector<float> group_out;          ///< one activation group's [M, N] product (exec/grouped_qlinear.h)
   std::vector<unsigned char> attention;  ///< QAttentionScratchBytes per part of the (batch × head) split
   /// Identity of the input the next RunQLinear reads (set by the executor: run number and value id, 0 = unknown),
   /// and what q, scale, dequant and row_sum currently hold. QLinears that read the same value with the same

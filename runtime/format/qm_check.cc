@@ -321,7 +321,9 @@ class Checker {
       for (uint32_t k = 0; k < Size(m_.required_features()); ++k) {
         extra_listed = extra_listed || View(m_.required_features()->Get(k)) == extra;
       }
-      if (!extra_listed) return Corrupt(OpText(i) + " uses act_groups but required_features does not list '" + extra + "'");
+      if (!extra_listed) {
+        return Corrupt(OpText(i) + " uses act_groups but required_features does not list '" + extra + "'");
+      }
       if (RuntimeVersion::Unpack(m_.min_runtime_version()) < extra_needs) {
         return Corrupt(OpText(i) + " uses act_groups, which needs min_runtime_version >= " + extra_needs.ToString() +
                        ", file says " + RuntimeVersion::Unpack(m_.min_runtime_version()).ToString());

@@ -39,7 +39,8 @@ inline constexpr char kGraphIdentifier[5] = "QM01";
 
 /// Format version this code writes and reads. Readers accept any minor of their major; a newer major is refused.
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 3;  ///< 1.1 quantized ops, 1.2 QAttentionQkv, 1.3 act_groups (qm-format.md §10)
+/// Minor history (docs/qm-format.md §10): 1.1 the quantized ops, 1.2 QAttentionQkv, 1.3 QLinear act_groups.
+inline constexpr uint16_t kFormatMinor = 3;
 
 /// A runtime version major.minor.patch, packed into a u32 as (major << 16) | (minor << 8) | patch.
 struct RuntimeVersion {

@@ -1,6 +1,6 @@
 // format/qm_quant_rules.h: the .qm rules of the quantized ops (QLinear, QEmbedding, QAttention: format 1.1;
-// QAttentionQkv: format 1.2; QLinear act_groups: format 1.3), shared by the writer's ValidateQmSpec and the reader's CheckModel so both enforce
-// exactly the same thing.
+// QAttentionQkv: format 1.2; QLinear act_groups: format 1.3), shared by the writer's ValidateQmSpec and the reader's
+// CheckModel so both enforce exactly the same thing.
 //
 // Overview
 //   The file stores enumerated attributes as IntDatum holding the values below (docs/qm-format.md §4, the IR's
@@ -11,9 +11,10 @@
 //   * has every attribute (the exporter writes the defaults), of the right kind and range;
 //   * QLinear: weight is a U8 rank-1 constant of exactly QmPackedWeightBytes(format, N, K, G) bytes, w_scale an F32
 //     constant [1] or [N], bias F32 [N], x F32 with last dim K; the optional act_groups G (format 1.3, feature
-//     "op.qlinear.act_groups@1", runtime 0.4.0) divides K, and G > 1 needs a dynamic act_granularity; QEmbedding: table a T2 / I4 / I8 [V, E] constant,
-//     scale an F32 constant [V], ids I64 / I32; QAttention: Attention's operands plus act_clip; QAttentionQkv:
-//     qkv F32 [B, S, 3H] (3H static, H a multiple of num_heads), an optional mask [B, S], QAttention's attributes.
+//     "op.qlinear.act_groups@1", runtime 0.4.0) divides K, and G > 1 needs a dynamic act_granularity;
+//   * QEmbedding: table a T2 / I4 / I8 [V, E] constant, scale an F32 constant [V], ids I64 / I32; QAttention:
+//     Attention's operands plus act_clip; QAttentionQkv: qkv F32 [B, S, 3H] (3H static, H a multiple of num_heads),
+//     an optional mask [B, S], QAttention's attributes.
 //   Callers describe operands and attributes through the small structs below; the check returns "" when the op is
 //   fine, else the reason (the caller prefixes the op).
 //

@@ -106,32 +106,42 @@ TEST_CASE("act_groups round-trips IR -> .qm -> IR with op.qlinear.act_groups@1 a
 
 TEST_CASE("the writer refuses act_groups that break a rule, naming the op") {
   const qm::QmModelSpec good = Must(qc::BuildQmSpec(GroupedGraph(2), {}));
-  qc::test::CheckWriterRefuses(good, {
-      {"no feature", [](qm::QmModelSpec& s) { s.required_features = {"op.qlinear@1"}; },
-       "op 0 'fc' (QLinear) uses act_groups but required_features does not list 'op.qlinear.act_groups@1'"},
-      {"0.3.0 runtime", [](qm::QmModelSpec& s) { s.min_runtime_version = qm::kQAttentionQkvRuntime; },
-       "op 0 'fc' (QLinear) uses act_groups, which needs min_runtime_version >= 0.4.0, spec says 0.3.0"},
-  });
+  qc::test::CheckWriterRefuses(
+      good, {
+                {"no feature", [](qm::QmModelSpec& s) { s.required_features = {"op.qlinear@1"}; },
+                 "op 0 'fc' (QLinear) uses act_groups but required_features does not list 'op.qlinear.act_groups@1'"},
+                {"0.3.0 runtime", [](qm::QmModelSpec& s) { s.min_runtime_version = qm::kQAttentionQkvRuntime; },
+                 "op 0 'fc' (QLinear) uses act_groups, which needs min_runtime_version >= 0.4.0, spec says 0.3.0"},
+            });
 }
 
 TEST_CASE("the reader refuses hand-broken act_groups files naming the op") {
   auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(GroupedRaw()));
   REQUIRE_MESSAGE(valid.ok(), valid.status().ToString());
-  qc::test::CheckReaderRefuses(GroupedRaw(), {
-      {"feature missing", [](RawModel& m) { m.features = {"op.qlinear@1"}; }, StatusCode::kCorruptData,
-       "op 0 'fc' (QLinear) uses act_groups but required_features does not list 'op.qlinear.act_groups@1'"},
-      {"runtime 0.3.0",
-       [](RawModel& m) { m.min_runtime_version = m.preamble_min_runtime_version = qm::kQAttentionQkvRuntime.Packed(); },
-       StatusCode::kCorruptData, "uses act_groups, which needs min_runtime_version >= 0.4.0, file says 0.3.0"},
-      {"3 groups of 256", [](RawModel& m) { m.ops[0].attrs[7].value = RawInt(3); }, StatusCode::kCorruptData,
-       "op 0 'fc' (QLinear): attribute 'act_groups' = 3 must be in [2, 64] and divide in_features 256"},
-      {"one group written", [](RawModel& m) { m.ops[0].attrs[7].value = RawInt(1); }, StatusCode::kCorruptData,
-       "attribute 'act_groups' = 1 must be in [2, 64]"},
-      {"float groups", [](RawModel& m) { m.ops[0].attrs[7].value = RawFloat(2); }, StatusCode::kCorruptData,
-       "attribute 'act_groups' is"},
-      {"static", [](RawModel& m) { m.ops[0].attrs[3].value = RawInt(3); m.ops[0].attrs[5].value = RawFloat(2); },
-       StatusCode::kCorruptData, "attribute 'act_groups' needs a dynamic act_granularity"},
-      {"weight packed whole (4 groups: 4 slices of 256 bytes)", [](RawModel& m) { m.ops[0].attrs[7].value = RawInt(4); },
-       StatusCode::kCorruptData, "must be a U8 constant of exactly 1024 bytes (the packed [6, 256] weight in 4 column groups)"},
-  });
+  qc::test::CheckReaderRefuses(
+      GroupedRaw(),
+      {
+          {"feature missing", [](RawModel& m) { m.features = {"op.qlinear@1"}; }, StatusCode::kCorruptData,
+           "op 0 'fc' (QLinear) uses act_groups but required_features does not list 'op.qlinear.act_groups@1'"},
+          {"runtime 0.3.0",
+           [](RawModel& m) {
+             m.min_runtime_version = m.preamble_min_runtime_version = qm::kQAttentionQkvRuntime.Packed();
+           },
+           StatusCode::kCorruptData, "uses act_groups, which needs min_runtime_version >= 0.4.0, file says 0.3.0"},
+          {"3 groups of 256", [](RawModel& m) { m.ops[0].attrs[7].value = RawInt(3); }, StatusCode::kCorruptData,
+           "op 0 'fc' (QLinear): attribute 'act_groups' = 3 must be in [2, 64] and divide in_features 256"},
+          {"one group written", [](RawModel& m) { m.ops[0].attrs[7].value = RawInt(1); }, StatusCode::kCorruptData,
+           "attribute 'act_groups' = 1 must be in [2, 64]"},
+          {"float groups", [](RawModel& m) { m.ops[0].attrs[7].value = RawFloat(2); }, StatusCode::kCorruptData,
+           "attribute 'act_groups' is"},
+          {"static",
+           [](RawModel& m) {
+             m.ops[0].attrs[3].value = RawInt(3);
+             m.ops[0].attrs[5].value = RawFloat(2);
+           },
+           StatusCode::kCorruptData, "attribute 'act_groups' needs a dynamic act_granularity"},
+          {"weight packed whole (4 groups: 4 slices of 256 bytes)",
+           [](RawModel& m) { m.ops[0].attrs[7].value = RawInt(4); }, StatusCode::kCorruptData,
+           "must be a U8 constant of exactly 1024 bytes (the packed [6, 256] weight in 4 column groups)"},
+      });
 }

@@ -25,16 +25,14 @@ TEST_CASE("QuantizeGroupedInt8: one amax per (token, group) or per group over th
   const qc::qat::QuantizedRows per_token = qc::qat::QuantizeGroupedInt8(x, true, 0.0f, 2);
   // 1·127/2 = 63.5 -> 64 (half to even), 50·127/100 = 63.5 -> 64, 0.5·127/4 = 15.875 -> 16, 10·127/20 = 63.5 -> 64.
   CHECK(Values(per_token.codes) == std::vector<float>{64, 127, 127, 64, -127, 16, 64, -127});
-  CHECK(Values(per_token.dequant) ==
-        std::vector<float>{2.0f / 127, 2.0f / 127, 100.0f / 127, 100.0f / 127, 4.0f / 127, 4.0f / 127, 20.0f / 127,
-                           20.0f / 127});
+  CHECK(Values(per_token.dequant) == std::vector<float>{2.0f / 127, 2.0f / 127, 100.0f / 127, 100.0f / 127, 4.0f / 127,
+                                                        4.0f / 127, 20.0f / 127, 20.0f / 127});
   // Per tensor: group 0's amax is 4 over both rows, group 1's 100.
   const qc::qat::QuantizedRows per_tensor = qc::qat::QuantizeGroupedInt8(x, false, 0.0f, 2);
   // 1·127/4 = 31.75 -> 32, 2·127/4 = 63.5 -> 64, 10·127/100 = 12.7 -> 13, 20·127/100 = 25.4 -> 25.
   CHECK(Values(per_tensor.codes) == std::vector<float>{32, 64, 127, 64, -127, 16, 13, -25});
-  CHECK(Values(per_tensor.dequant) ==
-        std::vector<float>{4.0f / 127, 4.0f / 127, 100.0f / 127, 100.0f / 127, 4.0f / 127, 4.0f / 127, 100.0f / 127,
-                           100.0f / 127});
+  CHECK(Values(per_tensor.dequant) == std::vector<float>{4.0f / 127, 4.0f / 127, 100.0f / 127, 100.0f / 127, 4.0f / 127,
+                                                         4.0f / 127, 100.0f / 127, 100.0f / 127});
   // A clip bounds every group's amax; one group is the ungrouped quantizer.
   const qc::qat::QuantizedRows clipped = qc::qat::QuantizeGroupedInt8(x, true, 2.5f, 2);
   CHECK(Values(clipped.codes) == std::vector<float>{64, 127, 127, 127, -127, 25, 127, -127});  // (1, 2) is inside

@@ -66,8 +66,8 @@ GroupedLinear BuildGroupedLinear(const GroupConfig& c, const std::vector<float>&
       Must(ir::Tensor::FromVector<float>({static_cast<int64_t>(g.packed.scales.size())}, g.packed.scales))));
   std::vector<ir::ValueId> inputs = {x, weight, scale};
   if (c.bias) {
-    inputs.push_back(Must(b.AddConstant(
-        "fc.bias", Must(ir::Tensor::FromVector<float>({static_cast<int64_t>(c.n)}, g.bias)))));
+    inputs.push_back(
+        Must(b.AddConstant("fc.bias", Must(ir::Tensor::FromVector<float>({static_cast<int64_t>(c.n)}, g.bias)))));
   }
   ir::Attributes attrs = QLinearAttrs(c.n, c.k, static_cast<int64_t>(c.granularity), c.clip, 0, c.epilogue);
   attrs.Set(ir::AttrName::kWeightFormat, static_cast<int64_t>(g.packed.format));
@@ -135,8 +135,8 @@ TEST_CASE("grouped QLinear matches the simulation for t2, i4 and i8 across group
       {7, 258, 17, 2, 2, ten, 0, true, false, 0},     // 129 columns: a group spills into a second block
       {33, 256, 65, 4, 2, tok, 2.5f, true, true, 2},  // row tiles and several column tiles
       {1, 6, 3, 6, 2, tok, 0, false, false, 0},       // one column per group
-      {4, 384, 8, 3, 4, tok, 2.5f, true, true, 0},    {6, 200, 5, 2, 8, ten, 0, true, true, 1},
-      {9, 1536, 7, 3, 8, tok, 0, true, false, 0},     // FFN-output width
+      {4, 384, 8, 3, 4, tok, 2.5f, true, true, 0},   {6, 200, 5, 2, 8, ten, 0, true, true, 1},
+      {9, 1536, 7, 3, 8, tok, 0, true, false, 0},  // FFN-output width
   };
   uint64_t seed = 500;
   for (const GroupConfig& c : configs) CheckGroupConfig(c, seed += 10);
@@ -162,7 +162,8 @@ TEST_CASE("per-group scales shrink the error an outlier channel causes under one
     std::vector<double> ref(m * n, 0.0);
     for (size_t i = 0; i < m; ++i) {
       for (size_t j = 0; j < n; ++j) {
-        for (size_t t = 0; t < k; ++t) ref[i * n + j] += static_cast<double>(w_int[j * k + t]) * g.packed.scales[j] * x[i * k + t];
+        for (size_t t = 0; t < k; ++t)
+          ref[i * n + j] += static_cast<double>(w_int[j * k + t]) * g.packed.scales[j] * x[i * k + t];
       }
     }
     for (size_t o = 0; o < m * n; ++o) {
@@ -206,8 +207,8 @@ TEST_CASE("the writer refuses act_groups that do not divide K, static scales wit
   CHECK(static_status.message().find("act_groups") != std::string::npos);
 
   // A weight packed as one [n, k] matrix (3 blocks per row group) is not six [n, k/6] slices (one padded block each).
-  GroupedLinear whole = BuildGroupedLinear(GroupConfig{2, k, n, 1, 2, SimGranularity::kPerToken, 0, true, false, 0},
-                                           w, 92);
+  GroupedLinear whole =
+      BuildGroupedLinear(GroupConfig{2, k, n, 1, 2, SimGranularity::kPerToken, 0, true, false, 0}, w, 92);
   for (ir::NodeId id = 0; id < whole.graph.num_nodes(); ++id) {
     if (whole.graph.node(id).op == ir::OpType::kQLinear) {
       whole.graph.mutable_node(id).attributes.Set(ir::AttrName::kActGroups, int64_t{6});

@@ -45,8 +45,7 @@ SimQLinearResult SimQLinear(const std::vector<float>& x, size_t m, size_t k, siz
                             const std::vector<float>& bias);
 
 /// A QLinear weight stored as `groups` packed column slices [n, k/groups] (act_groups) decoded into [n, k].
-std::vector<int8_t> SimDecodeGroupedWeight(int weight_format, const uint8_t* packed, size_t n, size_t k,
-                                           size_t groups);
+std::vector<int8_t> SimDecodeGroupedWeight(int weight_format, const uint8_t* packed, size_t n, size_t k, size_t groups);
 
 /// QAttention (docs/quantization.md §7.4) on f32 q, k, v [batch, seq, hidden]; `mask` (may be null) holds the key
 /// mask [batch, seq] as floats (1 keep, 0 masked; add_j = 0 for 1, else (1 − m)·mask_fill).
