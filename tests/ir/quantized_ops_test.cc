@@ -93,6 +93,51 @@ TEST_CASE("QLinear: defaults, shapes and the packed weight size") {
   CHECK(c2.b.AddOp(OpType::kQLinear, "fc", {c2.x, c2.weight, c2.scale}, QLinearAttrs(200, 6)).ok());
 }
 
+TEST_CASE("QLinear act_groups: default 1; G packed column slices; G must divide K and needs dynamic scales") {
+  // 200 columns in 2 groups: two [6, 100] slices of 2 row groups x 1 block x 128 bytes = 512 bytes; in 4 groups
+  // (50 columns each) 4 x 256 = 1024.
+  CHECK(Must(QWeightPackedBytes(QWeightFormat::kT2R4K128, 6, 200, 2, "n")) == 512);
+  CHECK(Must(QWeightPackedBytes(QWeightFormat::kT2R4K128, 6, 200, 4, "n")) == 1024);
+  CHECK(Must(QWeightPackedBytes(QWeightFormat::kI8, 6, 200, 1, "n")) ==
+        Must(QWeightPackedBytes(QWeightFormat::kI8, 6, 200, "n")));
+  CHECK(QWeightPackedBytes(QWeightFormat::kT2R4K128, 6, 200, 3, "n").status().message().find(
+            "act_groups 3 must be in [1, 64] and divide in_features 200") != std::string::npos);
+  CHECK_FALSE(QWeightPackedBytes(QWeightFormat::kT2R4K128, 6, 200, 0, "n").ok());
+  {
+    QLinearCase c(1024);
+    Attributes attrs = QLinearAttrs(200, 6);
+    attrs.Set(AttrName::kActGroups, int64_t{4});
+    const ValueId y = Must(c.b.AddOp(OpType::kQLinear, "fc", {c.x, c.weight, c.scale, c.bias}, attrs));
+    CHECK(Must(c.b.graph().node(c.b.graph().value(y).producer).attributes.GetInt(AttrName::kActGroups, "n")) == 4);
+  }
+  {
+    QLinearCase c;  // 512 bytes: right for 1 or 2 groups, not for 4
+    const ValueId y = Must(c.b.AddOp(OpType::kQLinear, "fc", {c.x, c.weight, c.scale, c.bias}, QLinearAttrs(200, 6)));
+    CHECK(Must(c.b.graph().node(c.b.graph().value(y).producer).attributes.GetInt(AttrName::kActGroups, "n")) == 1);
+    Attributes four = QLinearAttrs(200, 6);
+    four.Set(AttrName::kActGroups, int64_t{4});
+    CHECK(c.Error(four).find("must be u8[1024]") != std::string::npos);
+    Attributes three = QLinearAttrs(200, 6);
+    three.Set(AttrName::kActGroups, int64_t{3});
+    CHECK(c.Error(three).find("act_groups 3 must be in [1, 64] and divide in_features 200") != std::string::npos);
+    Attributes grouped_static = QLinearAttrs(200, 6);
+    grouped_static.Set(AttrName::kActGroups, int64_t{2});
+    grouped_static.Set(AttrName::kActGranularity, int64_t{3});
+    grouped_static.Set(AttrName::kActAmax, 2.0);
+    CHECK(c.Error(grouped_static).find("'act_groups' needs a dynamic act_granularity") != std::string::npos);
+  }
+  // The annotation side: groups print as "/groups=G" and are validated.
+  QuantAnnotation q;
+  q.activation = ActivationQuant{ActivationBits::kInt8, ActivationMode::kDynamicPerToken, 2.5, 3};
+  CHECK(ToString(q) == "a=i8/dynamic_per_token/clip=2.5/groups=3");
+  CHECK(ValidateQuantAnnotation(q, "n").ok());
+  q.activation->mode = ActivationMode::kStatic;
+  CHECK(ValidateQuantAnnotation(q, "n").message().find("activation groups need a dynamic mode") != std::string::npos);
+  q.activation->groups = 0;
+  CHECK(ValidateQuantAnnotation(q, "n").message().find("activation groups must be in [1, 64], got 0") !=
+        std::string::npos);
+}
+
 TEST_CASE("QLinear rejections name the op and the rule") {
   {
     QLinearCase c(511);

@@ -123,3 +123,26 @@ TEST_CASE("Attention gets int8 activations only (with the clip); quantize_attent
   g = Annotate(c);
   CHECK_FALSE(NodeNamed(g, kAttention).quant.has_value());
 }
+
+TEST_CASE("act_groups: every quantized Linear's input gets the groups, the Attention keeps one scale") {
+  QuantConfig c = Must(DefaultQuantConfig(2));
+  c.act_groups = 2;
+  const ir::Graph g = Annotate(c);
+  CHECK(ir::ToString(*NodeNamed(g, kQuery).quant) == "w=t2/per_tensor a=i8/dynamic_per_token/groups=2");
+  CHECK(ir::ToString(*NodeNamed(g, kFfnOut).quant) == "w=t2/per_tensor a=i8/dynamic_per_token/groups=2");
+  CHECK(ir::ToString(*NodeNamed(g, kAttention).quant) == "a=i8/dynamic_per_token");
+  CHECK_FALSE(NodeNamed(g, kClassifier).quant.has_value());
+
+  ir::Graph refused;
+  c.act_groups = 3;  // TinyBert's hidden size 16 does not split into 3
+  const Status not_dividing = AnnotateError(c, &refused);
+  CHECK(not_dividing.message().find("(Linear): in_features 16 is not a multiple of act_groups 3") != std::string::npos);
+  CHECK_FALSE(NodeNamed(refused, kQuery).quant.has_value());  // nothing annotated
+  c.act_groups = 2;
+  c.act_mode = ir::ActivationMode::kStatic;
+  CHECK(AnnotateError(c, &refused).message().find("act_groups 2 needs dynamic activation scales") !=
+        std::string::npos);
+  c.act_mode = ir::ActivationMode::kDynamicPerTensor;
+  c.act_groups = 65;
+  CHECK(AnnotateError(c, &refused).message().find("act_groups must be in [1, 64], got 65") != std::string::npos);
+}

@@ -144,6 +144,18 @@ TEST_CASE("--config: overrides, keep_float and the errors that name what is wron
   r = Compress("--config " + Quote(stat.string()), "x.qm");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--calib") != std::string::npos);
+  // "act_groups" (PEG scales): --act-groups wins over it; a bad value names the key.
+  const fs::path groups = WriteFile("groups.json", R"({"bits": 8, "act_groups": 4})");
+  r = Compress("--config " + Quote(groups.string()), "groups4.qm");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("a=per_token/groups=4") != std::string::npos);
+  r = Compress("--config " + Quote(groups.string()) + " --act-groups 2", "groups2.qm");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("a=per_token/groups=2") != std::string::npos);
+  const fs::path badgroups = WriteFile("badgroups.json", R"({"bits": 2, "act_groups": "three"})");
+  r = Compress("--config " + Quote(badgroups.string()), "x.qm");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("act_groups must be an integer in [1, 64]") != std::string::npos);
 }
 
 TEST_CASE("--disable-pass takes pipeline pass names; --distill other than none needs training data") {

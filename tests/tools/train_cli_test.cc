@@ -184,6 +184,25 @@ TEST_CASE("--learn-act-clip: the .qm carries the trained clips and gives the tra
   CHECK(moved > 0);
 }
 
+TEST_CASE("--act-groups: the student trains with grouped activation scales and the .qm runs them") {
+  const fs::path out = Dir() / "act_groups.qm";
+  const fs::path json = Dir() / "act_groups.json";
+  const Result r =
+      Qcompress("--bits 2 --distill kd" + DataFlags() + " --steps 6 --act-groups 2 -o " + Q(out) + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("same prediction on 100") != std::string::npos);
+  const std::string report = ReadBytes(json);
+  CHECK(report.find("activations int8 dynamic_per_token clip 2.5 in 2 groups") != std::string::npos);
+  int grouped = 0;
+  for (size_t at = report.find("/groups=2"); at != std::string::npos; at = report.find("/groups=2", at + 1)) ++grouped;
+  CHECK(grouped == 13);  // every quantized Linear's row
+  // A group count that does not divide a Linear's in_features is refused naming the node, and nothing is written.
+  const Result refused = Qcompress("--bits 2 --act-groups 3 -o " + Q(Dir() / "never_grouped.qm"));
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.output.find("in_features 64 is not a multiple of act_groups 3") != std::string::npos);
+  CHECK_FALSE(fs::exists(Dir() / "never_grouped.qm"));
+}
+
 TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
   const std::string out = " -o " + Q(Dir() / "never.qm");
   const std::string data = " --data " + Q(Data().train);
@@ -205,6 +224,9 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
       {"--bits 2 --distill kd --optimizer sgd" + data + out, 2},              // unknown optimizer
       {"--bits 2 --learn-act-clip" + out, 2},                                 // clips are learned by training
       {"--bits 2 --distill kd --learn-act-clip --act-clip-lr 0" + data + out, 2},
+      {"--act-groups 2" + out, 2},                                            // groups quantize: needs --bits
+      {"--bits 2 --act-groups 65" + out, 2},                                  // at most 64
+      {"--bits 8 --act-groups 2 --calib " + Q(Data().train) + out, 2},        // static scales have one amax
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
