@@ -51,19 +51,8 @@ Status RunGroupedQLinear(const PlannedOp& op, const float* x, size_t m, const Co
                            .WithContext(op.description + ": activation group " + std::to_string(g)));
     float* out = g == 0 ? y : scratch.group_out.data();
     auto fill = [&](auto& a) {
-      a.w = packed + g * slice_bytes;
-      a.alpha = w_scale.fdata();
-      a.alpha_per_row = w_scale.count() != 1;
-      a.q = scratch.q.data();
-      a.q_stride = q_cols;
-      a.q_sum = scratch.row_sum.data();
-      a.q_dequant = scratch.dequant.data();
-      a.bias = g == 0 && bias != nullptr ? bias->fdata() : nullptr;
-      a.y = out;
-      a.y_stride = n;
-      a.m = m;
-      a.n = n;
-      a.k = group_k;
+      SetGemmOperands(a, packed + g * slice_bytes, w_scale.fdata(), w_scale.count() != 1, scratch, q_cols,
+                      g == 0 && bias != nullptr ? bias->fdata() : nullptr, out, m, n, group_k);
     };
     if (format == qm::QmWeightFormat::kT2R4K128) {
       const T2GemmKernel& kernel = GetT2GemmKernel();

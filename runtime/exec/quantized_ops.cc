@@ -149,20 +149,10 @@ Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& wei
   }
   // T2GemmArgs and I8GemmArgs have the same fields; each format fills its own and runs its kernel over columns.
   auto fill = [&](auto& a) {
-    a.w = static_cast<const uint8_t*>(weight.data);
-    a.alpha = w_scale.fdata();
-    a.alpha_per_row = w_scale.count() != 1;
-    a.q = scratch.q.data();
-    a.q_stride = q_cols;
-    a.q_sum = scratch.row_sum.data();
-    a.q_dequant = scratch.dequant.data();
-    a.bias = bias != nullptr ? bias->fdata() : nullptr;
-    a.y = out->f.data();
-    a.y_stride = n;
-    a.m = m;
-    a.n = n;
-    a.k = k;
+    SetGemmOperands(a, static_cast<const uint8_t*>(weight.data), w_scale.fdata(), w_scale.count() != 1, scratch, q_cols,
+                    bias != nullptr ? bias->fdata() : nullptr, out->f.data(), m, n, k);
   };
+
   auto run_columns = [&](const auto& a, auto fn, int rows) {
     SplitColumns(scratch.pool, n, static_cast<size_t>(rows), m * k,  // threads: split N here
                  [&](size_t n0, size_t n1) { fn(a, 0, m, n0, n1); });

@@ -18,6 +18,7 @@
 //   QC_RETURN_IF_ERROR(exec::RunQLinear(op, x, weight, w_scale, bias, scratch, &out));
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -56,6 +57,27 @@ struct QuantScratch {
   uint64_t next_source = 0;
   Held held;
 };
+
+/// The operands T2GemmArgs and I8GemmArgs share (one kernel contract), for one QLinear product: the packed weight,
+/// its scales ([N], or [1] when !alpha_per_row), the scratch's int8 rows (q_cols wide) with their sums and dequant
+/// factors, `bias` (null: +0), and y [m, n].
+template <typename GemmArgs>
+void SetGemmOperands(GemmArgs& a, const uint8_t* w, const float* alpha, bool alpha_per_row, const QuantScratch& s,
+                     size_t q_cols, const float* bias, float* y, size_t m, size_t n, size_t k) {
+  a.w = w;
+  a.alpha = alpha;
+  a.alpha_per_row = alpha_per_row;
+  a.q = s.q.data();
+  a.q_stride = q_cols;
+  a.q_sum = s.row_sum.data();
+  a.q_dequant = s.dequant.data();
+  a.bias = bias;
+  a.y = y;
+  a.y_stride = n;
+  a.m = m;
+  a.n = n;
+  a.k = k;
+}
 
 /// y = QLinear(x) into `out` (dims x.dims with the last replaced by N). `bias` may be null.
 Status RunQLinear(const PlannedOp& op, const RtTensor& x, const ConstantRef& weight, const RtTensor& w_scale,

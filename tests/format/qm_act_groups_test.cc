@@ -44,34 +44,6 @@ ir::Graph GroupedGraph(int64_t groups) {
   return Must(std::move(b).Build());
 }
 
-// x F32 [batch, 256] -> QLinear(w U8 [512] = two [6, 128] slices, w_scale F32 [1]) act_groups 2 -> y, unvalidated.
-RawModel GroupedRaw() {
-  RawModel m;
-  m.min_runtime_version = m.preamble_min_runtime_version = qm::kActGroupsRuntime.Packed();
-  m.features = {"op.qlinear.act_groups@1", "op.qlinear@1"};
-  m.symbols = {"batch"};
-  m.values.push_back({"x", 1, {-1, 256}});
-  qc::test::RawValue w{"w", 8, {512}};
-  w.has_data = true;
-  w.length = 512;
-  m.values.push_back(w);
-  qc::test::RawValue s{"w_scale", 1, {1}};
-  s.has_data = true;
-  s.offset = 512;
-  s.length = 4;
-  m.values.push_back(s);
-  m.values.push_back({"y", 1, {-1, 6}});
-  qc::test::RawOp op{18, 1, "fc", {0, 1, 2}, {3}, {}};
-  op.attrs = {{10, RawInt(1)},   {11, RawInt(256)}, {12, RawInt(6)}, {13, RawInt(1)},
-              {14, RawFloat(0)}, {15, RawFloat(0)}, {16, RawInt(0)}, {17, RawInt(2)}};
-  m.ops.push_back(op);
-  m.inputs = {0};
-  m.outputs = {3};
-  m.blob.assign(516, 0x55);
-  m.blob[512] = 0, m.blob[513] = 0, m.blob[514] = 0x80, m.blob[515] = 0x3f;  // 1.0f
-  return m;
-}
-
 }  // namespace
 
 TEST_CASE("act_groups round-trips IR -> .qm -> IR with op.qlinear.act_groups@1 and runtime 0.4.0") {
@@ -116,10 +88,10 @@ TEST_CASE("the writer refuses act_groups that break a rule, naming the op") {
 }
 
 TEST_CASE("the reader refuses hand-broken act_groups files naming the op") {
-  auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(GroupedRaw()));
+  auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(qc::test::QLinearRaw(256, 2)));
   REQUIRE_MESSAGE(valid.ok(), valid.status().ToString());
   qc::test::CheckReaderRefuses(
-      GroupedRaw(),
+      qc::test::QLinearRaw(256, 2),
       {
           {"feature missing", [](RawModel& m) { m.features = {"op.qlinear@1"}; }, StatusCode::kCorruptData,
            "op 0 'fc' (QLinear) uses act_groups but required_features does not list 'op.qlinear.act_groups@1'"},

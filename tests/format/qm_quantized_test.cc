@@ -59,34 +59,6 @@ qm::AttrSpec* FindAttr(qm::OpSpec& op, qm::AttrKey key) {
   return nullptr;
 }
 
-// x F32 [batch, 200] -> QLinear(w U8 [512] at blob 0, w_scale F32 [1] at blob 512) -> y, built without validation.
-RawModel QLinearRaw() {
-  RawModel m;
-  m.min_runtime_version = m.preamble_min_runtime_version = qm::kQuantizedOpsRuntime.Packed();
-  m.features = {"op.qlinear@1"};
-  m.symbols = {"batch"};
-  m.values.push_back({"x", 1, {-1, 200}});
-  qc::test::RawValue w{"w", 8, {512}};
-  w.has_data = true;
-  w.length = 512;
-  m.values.push_back(w);
-  qc::test::RawValue s{"w_scale", 1, {1}};
-  s.has_data = true;
-  s.offset = 512;
-  s.length = 4;
-  m.values.push_back(s);
-  m.values.push_back({"y", 1, {-1, 6}});
-  qc::test::RawOp op{18, 1, "fc", {0, 1, 2}, {3}, {}};
-  op.attrs = {{10, RawInt(1)},   {11, RawInt(200)},  {12, RawInt(6)}, {13, RawInt(1)},
-              {14, RawFloat(0)}, {15, RawFloat(0)}, {16, RawInt(0)}};
-  m.ops.push_back(op);
-  m.inputs = {0};
-  m.outputs = {3};
-  m.blob.assign(516, 0x55);
-  m.blob[512] = 0, m.blob[513] = 0, m.blob[514] = 0x80, m.blob[515] = 0x3f;  // 1.0f
-  return m;
-}
-
 qc::qm::ProvenanceSpec Producer() {
   qc::qm::ProvenanceSpec p;
   p.producer_name = "qcompress";
@@ -170,10 +142,10 @@ TEST_CASE("the writer refuses quantized ops that break a rule, naming the op") {
 }
 
 TEST_CASE("the reader refuses hostile quantized ops with specific errors") {
-  auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(QLinearRaw()));
+  auto valid = qc::test::OpenBytes(qc::test::AssembleRaw(qc::test::QLinearRaw(200, 1)));
   REQUIRE_MESSAGE(valid.ok(), valid.status().ToString());
   CHECK(valid->op(0).type() == qm::OpType::QLinear);
-  qc::test::CheckReaderRefuses(QLinearRaw(), {
+  qc::test::CheckReaderRefuses(qc::test::QLinearRaw(200, 1), {
       {"1.0 runtime floor",
        [](RawModel& m) { m.min_runtime_version = m.preamble_min_runtime_version = qm::kFormatFloorRuntime.Packed(); },
        StatusCode::kCorruptData, "op 0 'fc' (QLinear) needs min_runtime_version >= 0.2.0, file says 0.1.0"},

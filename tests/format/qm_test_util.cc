@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "format/qm_generated.h"
+#include "format/qm_quant_rules.h"
 
 namespace qc::test {
 
@@ -152,6 +153,40 @@ void Reseal(std::vector<uint8_t>* bytes) {
 Expected<qm::QmFile> OpenBytes(const std::vector<uint8_t>& bytes, const qm::QmReadOptions& options) {
   QC_ASSIGN_OR_RETURN(MappedFile mapping, MappedFile::CopyOf(bytes.data(), bytes.size(), "test.qm"));
   return qm::QmFile::FromMapping(std::move(mapping), options);
+}
+
+RawModel QLinearRaw(int64_t k, int64_t act_groups) {
+  const bool grouped = act_groups > 1;
+  const auto slice_blocks = static_cast<uint64_t>((k / act_groups + 127) / 128);
+  const uint64_t weight_bytes = static_cast<uint64_t>(act_groups) * 2 * slice_blocks * 128;  // 6 rows: 2 row groups
+  RawModel m;
+  m.min_runtime_version = m.preamble_min_runtime_version =
+      (grouped ? qm::kActGroupsRuntime : qm::kQuantizedOpsRuntime).Packed();
+  m.features = grouped ? std::vector<std::string>{"op.qlinear.act_groups@1", "op.qlinear@1"}
+                       : std::vector<std::string>{"op.qlinear@1"};
+  m.symbols = {"batch"};
+  m.values.push_back({"x", 1, {-1, k}});
+  RawValue w{"w", 8, {static_cast<int64_t>(weight_bytes)}};
+  w.has_data = true;
+  w.length = weight_bytes;
+  m.values.push_back(w);
+  RawValue s{"w_scale", 1, {1}};
+  s.has_data = true;
+  s.offset = weight_bytes;
+  s.length = 4;
+  m.values.push_back(s);
+  m.values.push_back({"y", 1, {-1, 6}});
+  RawOp op{18, 1, "fc", {0, 1, 2}, {3}, {}};
+  op.attrs = {{10, RawInt(1)},   {11, RawInt(k)},    {12, RawInt(6)}, {13, RawInt(1)},
+              {14, RawFloat(0)}, {15, RawFloat(0)}, {16, RawInt(0)}};
+  if (grouped) op.attrs.push_back({17, RawInt(act_groups)});
+  m.ops.push_back(op);
+  m.inputs = {0};
+  m.outputs = {3};
+  m.blob.assign(weight_bytes + 4, 0x55);
+  const size_t one = weight_bytes;  // 1.0f, little-endian
+  m.blob[one] = 0, m.blob[one + 1] = 0, m.blob[one + 2] = 0x80, m.blob[one + 3] = 0x3f;
+  return m;
 }
 
 RawModel MinimalRaw() {

@@ -143,6 +143,9 @@ struct RawModel {
 
 /// x: F32 [batch] input; w: F32 [4] constant (16 bytes at blob offset 0); y = Add(x, w) output.
 RawModel MinimalRaw();
+/// x F32 [batch, k] -> QLinear t2 (k -> 6, w U8 at blob 0, w_scale F32 [1] = 1.0 after it; attributes in AttrKey
+/// order, act_groups last when `act_groups` > 1, with its feature and runtime) -> y, built without validation.
+RawModel QLinearRaw(int64_t k, int64_t act_groups);
 /// A complete sealed file for `m`.
 std::vector<uint8_t> AssembleRaw(const RawModel& m);
 

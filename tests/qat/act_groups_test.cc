@@ -94,21 +94,17 @@ TEST_CASE("act_groups: the packed .qm equals the student, with and without merge
     recipe.act_groups = 2;
     recipe.act_granularity = per_tensor ? qc::qat::ActGranularity::kPerTensor : qc::qat::ActGranularity::kPerToken;
     REQUIRE(qc::qat::ApplyQuantRecipe(*student, recipe).ok());
-    const int64_t b = 3, s = 9;
-    std::vector<int64_t> ids(static_cast<size_t>(b * s)), mask(static_cast<size_t>(b * s), 1);
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 37 + 11) % 100);
-    mask[static_cast<size_t>(s - 1)] = 0;
+    const qc::qat::test::TestBatch batch = qc::qat::test::MakeTestBatch(3, 9);
     torch::Tensor fake;
     {
       torch::NoGradGuard eval_mode;  // exact_eval: QLinearSim with grouped scales
-      auto r = student->Forward(
-          {{"input_ids", torch::tensor(ids).reshape({b, s})}, {"attention_mask", torch::tensor(mask).reshape({b, s})}});
+      auto r = student->Forward(batch.Inputs());
       REQUIRE_MESSAGE(r.ok(), r.status().ToString());
       fake = r->outputs[0].contiguous();
     }
     REQUIRE(qc::qat::AnnotateQuantization(*student, recipe, g).ok());
     qc::ir::Graph merged = g;
-    auto packed = qc::qat::test::RunPacked(g, ids, mask, b, s, "qc_qat_act_groups.qm");
+    auto packed = qc::qat::test::RunPacked(g, batch, "qc_qat_act_groups.qm");
     REQUIRE_MESSAGE(packed.ok(), packed.status().ToString());
     REQUIRE(packed->size() == static_cast<size_t>(fake.numel()));
     double scale = 0.0;
@@ -130,7 +126,7 @@ TEST_CASE("act_groups: the packed .qm equals the student, with and without merge
     auto did_merge = qc::passes::MakeMergeQkvPass()->Run(merged, context);
     REQUIRE_MESSAGE(did_merge.ok(), did_merge.status().ToString());
     CHECK(*did_merge);
-    auto packed_merged = qc::qat::test::RunPacked(merged, ids, mask, b, s, "qc_qat_act_groups_merged.qm");
+    auto packed_merged = qc::qat::test::RunPacked(merged, batch, "qc_qat_act_groups_merged.qm");
     REQUIRE_MESSAGE(packed_merged.ok(), packed_merged.status().ToString());
     CHECK(*packed_merged == *packed);
   }

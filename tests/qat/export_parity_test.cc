@@ -32,21 +32,16 @@ TEST_CASE("fake-quant forward == packed .qm on the runtime (t2 weights, per-toke
     recipe.act_granularity = granularity;
     recipe.exact_linear = exact;
     REQUIRE(qc::qat::ApplyQuantRecipe(*student, recipe).ok());
-    const int64_t b = 3, s = big ? 33 : 9;
-    std::vector<int64_t> ids(static_cast<size_t>(b * s)), mask(static_cast<size_t>(b * s), 1);
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 37 + 11) % 100);
-    mask[static_cast<size_t>(s - 1)] = 0;
-    mask[static_cast<size_t>(s - 2)] = 0;
+    const qc::qat::test::TestBatch batch = qc::qat::test::MakeTestBatch(3, big ? 33 : 9, 2);
     std::optional<torch::NoGradGuard> eval_mode;
     if (no_grad) eval_mode.emplace();
-    auto r = student->Forward({{"input_ids", torch::tensor(ids).reshape({b, s})},
-                               {"attention_mask", torch::tensor(mask).reshape({b, s})}});
+    auto r = student->Forward(batch.Inputs());
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
     const torch::Tensor fake = r->outputs[0].contiguous();
     eval_mode.reset();
 
     REQUIRE(qc::qat::AnnotateQuantization(*student, recipe, g).ok());
-    auto packed = qc::qat::test::RunPacked(g, ids, mask, b, s, "qc_qat_parity.qm");
+    auto packed = qc::qat::test::RunPacked(g, batch, "qc_qat_parity.qm");
     REQUIRE_MESSAGE(packed.ok(), packed.status().ToString());
     REQUIRE(packed->size() == static_cast<size_t>(fake.numel()));
     double scale = 0.0;

@@ -130,20 +130,16 @@ TEST_CASE("learned clips: the packed .qm equals the student evaluated without au
         t.fill_(0.35f + 0.07f * static_cast<float>(i));  // distinct, and below the activations' range
       }
     }
-    const int64_t b = 3, s = 9;
-    std::vector<int64_t> ids(static_cast<size_t>(b * s)), mask(static_cast<size_t>(b * s), 1);
-    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>((i * 37 + 11) % 100);
-    mask[static_cast<size_t>(s - 1)] = 0;
+    const qc::qat::test::TestBatch batch = qc::qat::test::MakeTestBatch(3, 9);
     torch::Tensor fake;
     {
       torch::NoGradGuard eval_mode;  // exact_eval: QLinearSim behind the learned clamp
-      auto r = student->Forward(
-          {{"input_ids", torch::tensor(ids).reshape({b, s})}, {"attention_mask", torch::tensor(mask).reshape({b, s})}});
+      auto r = student->Forward(batch.Inputs());
       REQUIRE_MESSAGE(r.ok(), r.status().ToString());
       fake = r->outputs[0].contiguous();
     }
     REQUIRE(qc::qat::AnnotateQuantization(*student, recipe, g).ok());
-    auto packed = qc::qat::test::RunPacked(g, ids, mask, b, s, "qc_qat_learned_clip.qm");
+    auto packed = qc::qat::test::RunPacked(g, batch, "qc_qat_learned_clip.qm");
     REQUIRE_MESSAGE(packed.ok(), packed.status().ToString());
     REQUIRE(packed->size() == static_cast<size_t>(fake.numel()));
     double scale = 0.0;

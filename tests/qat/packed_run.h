@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,25 @@
 #include "qcompress/runtime.h"
 
 namespace qc::qat::test {
+
+/// A [batch, seq] batch over the synthetic encoder's 100-word vocabulary; the last `masked` tokens of row 0 are
+/// padding (attention_mask 0).
+struct TestBatch {
+  int64_t batch = 0, seq = 0;
+  std::vector<int64_t> ids, mask;
+  /// input_ids and attention_mask as TorchModel::Forward takes them.
+  std::map<std::string, torch::Tensor> Inputs() const {
+    return {{"input_ids", torch::tensor(ids).reshape({batch, seq})},
+            {"attention_mask", torch::tensor(mask).reshape({batch, seq})}};
+  }
+};
+inline TestBatch MakeTestBatch(int64_t batch, int64_t seq, int64_t masked = 1) {
+  TestBatch t{batch, seq, std::vector<int64_t>(static_cast<size_t>(batch * seq)),
+              std::vector<int64_t>(static_cast<size_t>(batch * seq), 1)};
+  for (size_t i = 0; i < t.ids.size(); ++i) t.ids[i] = static_cast<int64_t>((i * 37 + 11) % 100);
+  for (int64_t j = 1; j <= masked; ++j) t.mask[static_cast<size_t>(seq - j)] = 0;
+  return t;
+}
 
 /// Lowers `graph` in place, exports it to `file_name` in the temp directory (removed afterwards) and returns the
 /// runtime's first output for input_ids / attention_mask of shape [batch, seq].
@@ -42,6 +62,9 @@ inline Expected<std::vector<float>> RunPacked(ir::Graph& graph, const std::vecto
   QC_ASSIGN_OR_RETURN(auto out, session.Run({{"input_ids", HostTensor::Int64({batch, seq}, ids)},
                                              {"attention_mask", HostTensor::Int64({batch, seq}, mask)}}));
   return out[0].tensor.floats;
+}
+inline Expected<std::vector<float>> RunPacked(ir::Graph& graph, const TestBatch& b, const std::string& file_name) {
+  return RunPacked(graph, b.ids, b.mask, b.batch, b.seq, file_name);
 }
 
 /// max |packed − fake| over all elements (fake: a float32 tensor of the same element count); `scale` gets max |packed|.
