@@ -11,8 +11,8 @@
 //     y   = ((y_0 + y_1) + y_2) + ...       float adds in group order; then the op's epilogue (GELU), if any
 //
 //   docs/quantization.md "Per-embedding-group activation scales" is the contract; qat/fake_quant.cc's QLinearSim
-//   computes the same expression. A group narrower than 128 columns is padded to a whole kernel block, so G = K/128
-//   costs nothing extra and finer groups cost up to 128/(K/G) times the GEMM work.
+//   computes the same expression. Each slice is padded to whole 128-column kernel blocks, so G = K/128 costs
+//   nothing extra and a 64-column group stores and multiplies twice its weights.
 //
 // Usage (from RunQLinear, when op.attrs.act_groups > 1)
 //   QC_RETURN_IF_ERROR(exec::RunGroupedQLinear(op, x, m, weight, w_scale, bias, scratch, y));

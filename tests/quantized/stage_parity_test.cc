@@ -92,6 +92,8 @@ TEST_CASE("every quantized op of CLI-compressed models equals the simulation bit
       {"t2_static", "--bits 2 --calib " + Quote(calib.string())},
       {"i4_clip", "--config " + Quote(config4)},
       {"i8_per_tensor", "--config " + Quote(config8)},
+      {"t2_act_groups", "--bits 2 --distill none --act-groups 2"},  // per-embedding-group scales, merged q/k/v
+      {"i8_act_groups", "--config " + Quote(config8) + " --act-groups 4"},
   };
   const std::vector<std::string> texts = {"a gripping film", "the plot is dull, the acting worse, and it runs long",
                                           "hello world", "?"};
