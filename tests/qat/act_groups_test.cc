@@ -83,8 +83,9 @@ TEST_CASE("act_groups: Linear annotations carry the groups, the attention keeps 
 }
 
 TEST_CASE("act_groups: the packed .qm equals the student, with and without merge_qkv") {
-  for (const bool per_tensor : {false, true}) {
-    CAPTURE(per_tensor);
+  for (const int variant : {0, 1, 2}) {  // per token, per tensor, per token behind learned clips
+    const bool per_tensor = variant == 1, learned = variant == 2;
+    CAPTURE(variant);
     qc::qat::test::SyntheticEncoderSpec spec;
     spec.hidden = 64;
     spec.ffn = 128;
@@ -93,7 +94,15 @@ TEST_CASE("act_groups: the packed .qm equals the student, with and without merge
     qc::qat::QuantRecipe recipe;
     recipe.act_groups = 2;
     recipe.act_granularity = per_tensor ? qc::qat::ActGranularity::kPerTensor : qc::qat::ActGranularity::kPerToken;
+    recipe.learn_act_clip = learned;
     REQUIRE(qc::qat::ApplyQuantRecipe(*student, recipe).ok());
+    if (learned) {
+      torch::NoGradGuard no_grad;
+      for (const auto& entry : student->quantizer_parameters()) {
+        torch::Tensor clip = entry.second;
+        clip.fill_(0.4f);  // below the activations' range, so the clamp matters
+      }
+    }
     const qc::qat::test::TestBatch batch = qc::qat::test::MakeTestBatch(3, 9);
     torch::Tensor fake;
     {
@@ -109,7 +118,7 @@ TEST_CASE("act_groups: the packed .qm equals the student, with and without merge
     REQUIRE(packed->size() == static_cast<size_t>(fake.numel()));
     double scale = 0.0;
     const double worst = qc::qat::test::MaxAbsDiffOf(*packed, fake, &scale);
-    MESSAGE(std::string(per_tensor ? "per tensor" : "per token") << ": max |packed - student| = " << worst);
+    MESSAGE("variant " << variant << ": max |packed - student| = " << worst);
     CHECK(worst <= 1e-5 * std::max(1.0, scale));
     int grouped = 0;
     for (const qc::ir::Node& node : g.nodes()) {
