@@ -3,6 +3,8 @@
 #  1. post-training quantization of a real all-MiniLM-L6-v2 SST-2 teacher (made by glue_qat.sh; --minilm-teacher)
 #     at W8A8 per token, W8A8 per tensor and W4A8 per token, with 1, 3 and 6 groups (K = 384: 128- and 64-column
 #     groups; the FFN output's K = 1536);
+#     and the runtime's latency of the W8A8 and W2A8 (ternary, no training) per-token files with 1, 3 and 6 groups
+#     (batch 1 x 128 tokens, 1 thread, qcrun bench);
 #  2. QAT on the bundled example (examples/sst2-mini, 2-layer BERT, hidden 128): the README recipe (--distill ti,
 #     300 steps, lr 5e-4, length 64), with one scale and with 2 groups, 3 seeds each.
 # Every score is the runtime's on the written .qm (SST-2 dev, 872 sentences). Writes docs/results/act-groups.md.
@@ -52,6 +54,19 @@ for groups in 1 3 6; do
   ptq "ptq-w8-token-g$groups" --bits 8 --act-groups "$groups"
   ptq "ptq-w8-tensor-g$groups" --bits 8 --config "$work/per-tensor.json" --act-groups "$groups"
   ptq "ptq-w4-token-g$groups" --bits 4 --act-groups "$groups"
+  ptq "ptq-t2-token-g$groups" --bits 2 --act-groups "$groups"
+done
+
+# Timed after the PTQ runs, before training; 3 rounds alternating the files, the fastest round's median counts (the
+# host's speed drifts by up to 2x between minutes, docs/results/bench-vs-ort.md).
+for round in 1 2 3; do
+  for groups in 1 3 6; do
+    for scheme in w8 t2; do
+      bench="$work/bench-$scheme-token-g$groups-r$round.json"
+      [ -f "$bench" ] || "$qcrun" bench "$work/ptq-$scheme-token-g$groups.qm" --seq 128 --threads 1 --warmup 5 \
+        --iters 40 --json > "$bench"
+    done
+  done
 done
 
 qat() {  # name, flags...
@@ -91,9 +106,16 @@ lines = ["# Per-embedding-group activation scales (`--act-groups`, PEG)", "",
          f"dev accuracy **{ptq_teacher:.4f}**. Hidden 384, FFN 1536: 3 groups are 128 columns (no extra GEMM work), "
          "6 groups 64 (each padded to a 128-column kernel block).", "",
          "| weights / activations | 1 group | 3 groups | 6 groups |", "|---|---|---|---|"]
-for label, key in [("W8A8, per token", "w8-token"), ("W8A8, per tensor", "w8-tensor"), ("W4A8, per token", "w4-token")]:
+for label, key in [("W8A8, per token", "w8-token"), ("W8A8, per tensor", "w8-tensor"), ("W4A8, per token", "w4-token"),
+                   ("W2A8 (ternary, no training), per token", "t2-token")]:
     cells = [f"{load(f'ptq-{key}-g{g}')['metric']['student']:.4f}" for g in (1, 3, 6)]
     lines.append(f"| {label} | {' | '.join(cells)} |")
+for scheme, label in [("w8", "W8A8"), ("t2", "W2A8")]:
+    rounds = {g: [load(f"bench-{scheme}-token-g{g}-r{r}") for r in (1, 2, 3)] for g in (1, 3, 6)}
+    lines.append(f"| {label} per token: `.qm` size (MB) | " +
+                 " | ".join(f"{rounds[g][0]['file_bytes'] / 1e6:.1f}" for g in (1, 3, 6)) + " |")
+    lines.append(f"| {label} per token: latency, batch 1 x 128, 1 thread (best of 3 medians, ms) | " +
+                 " | ".join(f"{min(b['latency_ms']['median'] for b in rounds[g]):.1f}" for g in (1, 3, 6)) + " |")
 lines += ["", "## QAT on the bundled example (examples/sst2-mini)", "",
           "Teacher: `examples/sst2-mini/teacher.qm` (2-layer BERT, hidden 128, FFN 512). Students: `--bits 2 --distill "
           "ti --steps 300 --lr 5e-4 --max-length 64` on the example's 4,000-phrase sample (the README recipe), once with "
