@@ -77,7 +77,8 @@ TEST_CASE("act_groups round-trips IR -> .qm -> IR with op.qlinear.act_groups@1 a
 }
 
 TEST_CASE("the writer refuses act_groups that break a rule, naming the op") {
-  const qm::QmModelSpec good = Must(qc::BuildQmSpec(GroupedGraph(2), {}));
+  const ir::Graph graph = GroupedGraph(2);  // the spec points at its constants' bytes
+  const qm::QmModelSpec good = Must(qc::BuildQmSpec(graph, {}));
   qc::test::CheckWriterRefuses(
       good, {
                 {"no feature", [](qm::QmModelSpec& s) { s.required_features = {"op.qlinear@1"}; },
