@@ -182,24 +182,17 @@ Expected<qm::QmModelSpec> BuildQmSpec(const ir::Graph& graph, const qm::Provenan
     if (qm::IsQuantizedOp(op.type)) {
       // A format 1.1+ op: name it so an older runtime refuses the file with the runtime to install. Its attributes
       // are the realised quantization; an annotation left on it is intent already carried out.
-      const std::string feature = qm::QuantizedOpFeature(op.type);
-      if (std::find(spec.required_features.begin(), spec.required_features.end(), feature) ==
-          spec.required_features.end()) {
-        spec.required_features.push_back(feature);
-      }
-      qm::RuntimeVersion needs = qm::QuantizedOpRuntime(op.type);
-      if (spec.min_runtime_version < needs) spec.min_runtime_version = needs;
       const auto lookup = [&](qm::AttrKey key) {
         qm::QAttr a;
         for (const qm::AttrSpec& attr : op.attrs) a.present = a.present || attr.key == key;
         return a;
       };
-      if (const char* extra = qm::QuantizedOpExtraFeature(op.type, lookup, &needs)) {
-        if (std::find(spec.required_features.begin(), spec.required_features.end(), extra) ==
+      for (const qm::QuantizedOpNeed& need : qm::QuantizedOpNeeds(op.type, lookup)) {
+        if (std::find(spec.required_features.begin(), spec.required_features.end(), need.feature) ==
             spec.required_features.end()) {
-          spec.required_features.push_back(extra);
+          spec.required_features.push_back(need.feature);
         }
-        if (spec.min_runtime_version < needs) spec.min_runtime_version = needs;
+        if (spec.min_runtime_version < need.runtime) spec.min_runtime_version = need.runtime;
       }
     } else if (node.quant) {
       return Unsupported(graph.DescribeNode(n) +

@@ -53,26 +53,6 @@ class SpecChecker {
   // The reader's format/qm_quant_rules.h checks, on the spec.
   Status CheckQuantizedOpRules(size_t i) const {
     const OpSpec& op = s_.ops[i];
-    const std::string feature = QuantizedOpFeature(op.type);
-    if (std::find(s_.required_features.begin(), s_.required_features.end(), feature) ==
-        s_.required_features.end()) {
-      return Bad(OpText(i) + " is used but required_features does not list '" + feature + "'");
-    }
-    const RuntimeVersion needs = QuantizedOpRuntime(op.type);
-    if (s_.min_runtime_version < needs) {
-      return Bad(OpText(i) + " needs min_runtime_version >= " + needs.ToString() + ", spec says " +
-                 s_.min_runtime_version.ToString());
-    }
-    std::vector<QOperand> inputs(op.inputs.size());
-    for (size_t k = 0; k < op.inputs.size(); ++k) {
-      if (op.inputs[k] == kNoValue) continue;
-      const ValueSpec& v = s_.values[static_cast<size_t>(op.inputs[k])];
-      QOperand& o = inputs[k];
-      o.present = true;
-      o.dtype = v.dtype;
-      o.is_constant = v.constant.has_value();
-      for (const DimSpec& d : v.shape) o.dims.push_back(d.is_symbolic() ? -1 : d.size);
-    }
     const auto lookup = [&](AttrKey key) {
       QAttr a;
       for (const AttrSpec& attr : op.attrs) {
@@ -84,15 +64,22 @@ class SpecChecker {
       }
       return a;
     };
-    RuntimeVersion extra_needs;
-    if (const char* extra = QuantizedOpExtraFeature(op.type, lookup, &extra_needs)) {
-      if (std::find(s_.required_features.begin(), s_.required_features.end(), extra) == s_.required_features.end()) {
-        return Bad(OpText(i) + " uses act_groups but required_features does not list '" + extra + "'");
+    for (const QuantizedOpNeed& need : QuantizedOpNeeds(op.type, lookup)) {
+      if (std::find(s_.required_features.begin(), s_.required_features.end(), need.feature) ==
+          s_.required_features.end()) {
+        return Bad(OpText(i) + UnlistedFeatureText(need));
       }
-      if (s_.min_runtime_version < extra_needs) {
-        return Bad(OpText(i) + " uses act_groups, which needs min_runtime_version >= " + extra_needs.ToString() +
-                   ", spec says " + s_.min_runtime_version.ToString());
-      }
+      if (s_.min_runtime_version < need.runtime) return Bad(OpText(i) + OldRuntimeText(need, s_.min_runtime_version, "spec"));
+    }
+    std::vector<QOperand> inputs(op.inputs.size());
+    for (size_t k = 0; k < op.inputs.size(); ++k) {
+      if (op.inputs[k] == kNoValue) continue;
+      const ValueSpec& v = s_.values[static_cast<size_t>(op.inputs[k])];
+      QOperand& o = inputs[k];
+      o.present = true;
+      o.dtype = v.dtype;
+      o.is_constant = v.constant.has_value();
+      for (const DimSpec& d : v.shape) o.dims.push_back(d.is_symbolic() ? -1 : d.size);
     }
     const std::string why = CheckQuantizedOp(op.type, inputs, lookup);
     if (!why.empty()) return Bad(OpText(i) + ": " + why);

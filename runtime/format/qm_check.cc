@@ -277,32 +277,10 @@ class Checker {
     return Status::Ok();
   }
 
-  // Quantized ops (format 1.1; QAttentionQkv 1.2): the feature and runtime they need are declared, operands and
-  // attributes follow format/qm_quant_rules.h.
+  // Quantized ops (format 1.1; QAttentionQkv 1.2; act_groups 1.3): every feature and runtime they need is declared,
+  // operands and attributes follow format/qm_quant_rules.h.
   Status CheckQuantizedOpRules(uint32_t i) const {
     const fb::Op* op = m_.ops()->Get(i);
-    const std::string feature = QuantizedOpFeature(op->type());
-    bool listed = false;
-    for (uint32_t k = 0; k < Size(m_.required_features()); ++k) {
-      listed = listed || View(m_.required_features()->Get(k)) == feature;
-    }
-    if (!listed) return Corrupt(OpText(i) + " is used but required_features does not list '" + feature + "'");
-    const RuntimeVersion needs = QuantizedOpRuntime(op->type());
-    if (RuntimeVersion::Unpack(m_.min_runtime_version()) < needs) {
-      return Corrupt(OpText(i) + " needs min_runtime_version >= " + needs.ToString() + ", file says " +
-                     RuntimeVersion::Unpack(m_.min_runtime_version()).ToString());
-    }
-    std::vector<QOperand> inputs(Size(op->inputs()));
-    for (uint32_t k = 0; k < inputs.size(); ++k) {
-      const int32_t v = op->inputs()->Get(k);
-      if (v < 0) continue;
-      const fb::Value* value = m_.values()->Get(static_cast<uint32_t>(v));
-      QOperand& o = inputs[k];
-      o.present = true;
-      o.dtype = value->dtype();
-      o.is_constant = value->data() != nullptr;
-      for (uint32_t d = 0; d < Size(value->shape()); ++d) o.dims.push_back(value->shape()->Get(d));
-    }
     const auto lookup = [&](AttrKey key) {
       QAttr a;
       for (uint32_t k = 0; k < Size(op->attrs()); ++k) {
@@ -315,19 +293,25 @@ class Checker {
       }
       return a;
     };
-    RuntimeVersion extra_needs;
-    if (const char* extra = QuantizedOpExtraFeature(op->type(), lookup, &extra_needs)) {
-      bool extra_listed = false;
+    const RuntimeVersion declared = RuntimeVersion::Unpack(m_.min_runtime_version());
+    for (const QuantizedOpNeed& need : QuantizedOpNeeds(op->type(), lookup)) {
+      bool listed = false;
       for (uint32_t k = 0; k < Size(m_.required_features()); ++k) {
-        extra_listed = extra_listed || View(m_.required_features()->Get(k)) == extra;
+        listed = listed || View(m_.required_features()->Get(k)) == need.feature;
       }
-      if (!extra_listed) {
-        return Corrupt(OpText(i) + " uses act_groups but required_features does not list '" + extra + "'");
-      }
-      if (RuntimeVersion::Unpack(m_.min_runtime_version()) < extra_needs) {
-        return Corrupt(OpText(i) + " uses act_groups, which needs min_runtime_version >= " + extra_needs.ToString() +
-                       ", file says " + RuntimeVersion::Unpack(m_.min_runtime_version()).ToString());
-      }
+      if (!listed) return Corrupt(OpText(i) + UnlistedFeatureText(need));
+      if (declared < need.runtime) return Corrupt(OpText(i) + OldRuntimeText(need, declared, "file"));
+    }
+    std::vector<QOperand> inputs(Size(op->inputs()));
+    for (uint32_t k = 0; k < inputs.size(); ++k) {
+      const int32_t v = op->inputs()->Get(k);
+      if (v < 0) continue;
+      const fb::Value* value = m_.values()->Get(static_cast<uint32_t>(v));
+      QOperand& o = inputs[k];
+      o.present = true;
+      o.dtype = value->dtype();
+      o.is_constant = value->data() != nullptr;
+      for (uint32_t d = 0; d < Size(value->shape()); ++d) o.dims.push_back(value->shape()->Get(d));
     }
     const std::string why = CheckQuantizedOp(op->type(), inputs, lookup);
     if (!why.empty()) return Corrupt(OpText(i) + ": " + why);

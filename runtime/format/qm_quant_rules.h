@@ -81,13 +81,35 @@ inline const char* QuantizedOpFeature(OpType type) {
   }
 }
 
-/// The feature and runtime an op's optional attributes add to QuantizedOpFeature / QuantizedOpRuntime (a QLinear
-/// with act_groups: kActGroupsFeature, kActGroupsRuntime); nullptr when none. `lookup` as in CheckQuantizedOp.
+/// One declaration a file must make for a quantized op: a required feature and the oldest runtime that executes
+/// it; `use` says why, for errors (nullptr: the op itself).
+struct QuantizedOpNeed {
+  const char* feature;
+  RuntimeVersion runtime;
+  const char* use;
+};
+
+/// What a quantized op needs declared: its own feature and runtime (QuantizedOpFeature / QuantizedOpRuntime), then
+/// what its optional attributes add (a QLinear with act_groups: kActGroupsFeature, kActGroupsRuntime). `lookup` as
+/// in CheckQuantizedOp.
 template <typename Lookup>
-const char* QuantizedOpExtraFeature(OpType type, const Lookup& lookup, RuntimeVersion* runtime) {
-  if (type != OpType::QLinear || !lookup(AttrKey::act_groups).present) return nullptr;
-  *runtime = kActGroupsRuntime;
-  return kActGroupsFeature;
+std::vector<QuantizedOpNeed> QuantizedOpNeeds(OpType type, const Lookup& lookup) {
+  std::vector<QuantizedOpNeed> needs = {{QuantizedOpFeature(type), QuantizedOpRuntime(type), nullptr}};
+  if (type == OpType::QLinear && lookup(AttrKey::act_groups).present) {
+    needs.push_back({kActGroupsFeature, kActGroupsRuntime, "uses act_groups"});
+  }
+  return needs;
+}
+
+/// The error texts that follow the op's name when a need is not declared: the feature is missing, or the declared
+/// runtime (`whose`: "file" / "spec") is older than `need.runtime`.
+inline std::string UnlistedFeatureText(const QuantizedOpNeed& need) {
+  return std::string(" ") + (need.use != nullptr ? need.use : "is used") + " but required_features does not list '" +
+         need.feature + "'";
+}
+inline std::string OldRuntimeText(const QuantizedOpNeed& need, RuntimeVersion declared, const char* whose) {
+  return std::string(" ") + (need.use != nullptr ? std::string(need.use) + ", which needs" : "needs") +
+         " min_runtime_version >= " + need.runtime.ToString() + ", " + whose + " says " + declared.ToString();
 }
 
 /// Packed bytes of an [n, k] QLinear weight in `format`; 0 for a format this build has no layout for (or n, k <= 0).
