@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "qat/fake_quant.h"
+#include "qat/resume_settings.h"
 #include "qat/shard_runner.h"
 #include "qat/torch_guard.h"
 #include "qat/trainer_support.h"
@@ -67,8 +68,11 @@ class Run {
     }
     // Resume: the phase follows from the step, so build the right optimizer before loading its state.
     const std::string last = o_.checkpoint_dir.empty() ? "" : o_.checkpoint_dir + "/last.pt";
+    if (!last.empty()) state_.settings = ResumeSettings(o_, data_, losses_, graph_);
     if (!last.empty()) std::filesystem::create_directories(o_.checkpoint_dir);
     if (o_.resume && !last.empty() && std::filesystem::exists(last)) {
+      QC_ASSIGN_OR_RETURN(const std::string saved_settings, ReadCheckpointSettings(last));
+      QC_RETURN_IF_ERROR(CheckResumeSettings(last, saved_settings, state_.settings));
       TrainerState peek;
       QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, nullptr, &peek));
       // The saved moments belong to the phase of the last step taken (step 2 starts with a fresh optimizer).

@@ -135,6 +135,7 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
     std::vector<double> curve;
     for (const EvalPoint& p : state.curve) curve.insert(curve.end(), {static_cast<double>(p.step), p.score, p.loss});
     archive.write("state.curve", torch::tensor(curve, torch::kDouble));
+    archive.write("state.settings", c10::IValue(state.settings));
     const std::string tmp = path + ".tmp";
     archive.save_to(tmp);
     std::error_code ec;
@@ -181,6 +182,8 @@ Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* opti
       state->best_score = best[0].item<double>();
       state->steps_since_eval = step[2].item<int64_t>();
       state->loss_since_eval = best[1].item<double>();
+      c10::IValue settings;
+      state->settings = archive.try_read("state.settings", settings) ? settings.toStringRef() : std::string();
       state->curve.clear();
       const double* c = curve.data_ptr<double>();
       for (int64_t i = 0; i + 2 < curve.numel(); i += 3) {
@@ -189,6 +192,18 @@ Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* opti
     }
     return Status::Ok();
   });
+}
+
+Expected<std::string> ReadCheckpointSettings(const std::string& path) {
+  std::string settings;
+  QC_RETURN_IF_ERROR(RunTorchGuarded("reading checkpoint " + path, [&]() -> Status {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue value;
+    if (archive.try_read("state.settings", value)) settings = value.toStringRef();
+    return Status::Ok();
+  }));
+  return settings;
 }
 
 }  // namespace qc::qat

@@ -28,6 +28,7 @@ struct TrainerState {
   std::vector<EvalPoint> curve;
   double loss_since_eval = 0.0;  ///< running sum for the next EvalPoint::loss
   int64_t steps_since_eval = 0;
+  std::string settings;  ///< the run's ResumeSettings (qat/resume_settings.h); "" in checkpoints of older versions
 };
 
 /// Writes parameters and quantizer parameters, the optimizer (may be null) and the state to `path` (atomically: temp
@@ -36,5 +37,7 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
                       const TrainerState& state);
 /// Loads what SaveCheckpoint wrote; `optimizer` may be null (not restored).
 Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state);
+/// The settings recorded in a checkpoint ("" if it has none), read before anything is loaded into a model.
+Expected<std::string> ReadCheckpointSettings(const std::string& path);
 
 }  // namespace qc::qat

@@ -191,6 +191,60 @@ TEST_CASE("whole runs are deterministic at any thread count and resume exactly (
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a resume refuses a checkpoint of a run with other settings and names the setting") {
+  if (!HaveGlueData()) return;
+  const qc::qat::TrainData& data = Sst2();
+  const qc::ir::Graph start = TinyClassifier();
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kKd;
+  o.steps = 4;
+  o.batch_size = 16;
+  o.optimizer.lr = 1e-3;
+  o.threads = 1;
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_resume_settings_test";
+  std::filesystem::remove_all(dir);
+  o.checkpoint_dir = dir.string();
+  o.resume = true;
+  o.stop_after = 2;
+  qc::ir::Graph g = start;
+  REQUIRE(qc::qat::Train(g, data, o).ok());
+  o.stop_after = -1;
+  const auto refused = [&](qc::qat::TrainerOptions changed, const qc::qat::TrainData& d, const qc::ir::Graph& from) {
+    qc::ir::Graph copy = from;
+    auto r = qc::qat::Train(copy, d, changed);
+    REQUIRE_FALSE(r.ok());
+    return r.status().message();
+  };
+  qc::qat::TrainerOptions other_lr = o;
+  other_lr.optimizer.lr = 2e-3;
+  const std::string lr_message = refused(other_lr, data, start);
+  CHECK(lr_message.find("last.pt") != std::string::npos);
+  CHECK(lr_message.find("lr 0.001") != std::string::npos);
+  CHECK(lr_message.find("this run has 0.002") != std::string::npos);
+  qc::qat::TrainerOptions clips = o;
+  clips.quant.learn_act_clip = true;
+  CHECK(refused(clips, data, start).find("learn act clip false, this run has true") != std::string::npos);
+  qc::qat::TrainData fewer = data;
+  fewer.train.pop_back();
+  CHECK(refused(o, fewer, start).find("train data 200 examples") != std::string::npos);
+  qc::ir::Graph other_start = TinyClassifier();
+  for (size_t i = 0; i < other_start.num_values(); ++i) {  // one weight moved by one ulp
+    qc::ir::Value& v = other_start.mutable_value(static_cast<qc::ir::ValueId>(i));
+    if (!v.constant || v.constant->dtype() != qc::ir::DType::kF32) continue;
+    std::vector<float> w = v.constant->ToVector<float>().value();
+    w[0] = std::nextafter(w[0], 1e9f);
+    v.constant = qc::ir::Tensor::FromVector(v.constant->dims(), std::move(w)).value();
+    break;
+  }
+  CHECK(refused(o, data, other_start).find("start model") != std::string::npos);
+  // Settings that cannot change the trajectory do not block a resume.
+  o.threads = 2;
+  auto resumed = qc::qat::Train(g, data, o);
+  REQUIRE_MESSAGE(resumed.ok(), resumed.status().ToString());
+  CHECK(resumed->step_losses.size() == 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("learned activation clips train at their own lr, resume exactly and reach Node::quant") {
   if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();
