@@ -1,7 +1,7 @@
 // What a checkpoint must share with the run that resumes it (qat/resume_settings.h).
 #include "qat/resume_settings.h"
 
-#include <cstdio>
+#include <charconv>
 #include <sstream>
 
 #include "ir/content_hash.h"
@@ -18,9 +18,9 @@ class SettingLines {
   void Add(const std::string& key, int64_t value) { Add(key, std::to_string(value)); }
   void Add(const std::string& key, uint64_t value) { Add(key, std::to_string(value)); }
   void Add(const std::string& key, double value) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.17g", value);
-    Add(key, buffer);
+    char buffer[40];  // the shortest text that reads back as the same double: exact, and 3e-4 prints as 0.0003
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    Add(key, std::string(buffer, result.ptr));
   }
   std::string Take() { return std::move(text_); }
 
@@ -126,7 +126,7 @@ std::string ResumeSettings(const TrainerOptions& o, const TrainData& data, const
   s.Add("act granularity", q.act_granularity == ActGranularity::kPerTensor ? "per-tensor" : "per-token");
   s.Add("act clip", static_cast<double>(q.act_clip));
   s.Add("learn act clip", q.learn_act_clip);
-  s.Add("act clip lr", o.act_clip_lr);
+  if (q.learn_act_clip) s.Add("act clip lr", o.act_clip_lr);  // unused without learned clips
   s.Add("act groups", q.act_groups);
   s.Add("quantize attention", q.quantize_attention);
   s.Add("exact linear", q.exact_linear);

@@ -22,7 +22,7 @@
 namespace qc::qat {
 
 /// One "key=value" line per setting, in a fixed order. Data and the starting graph's constants enter as counts and
-/// FNV-1a hashes; doubles print with 17 significant digits, so any change shows.
+/// FNV-1a hashes; doubles in their shortest exact form, so any change shows.
 std::string ResumeSettings(const TrainerOptions& options, const TrainData& data, const DistillLossConfig& losses,
                            const ir::Graph& start);
 

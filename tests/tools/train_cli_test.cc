@@ -1,6 +1,7 @@
 // qcompress training from the command line (builds with LibTorch): --finetune, --distill kd|kdqat|ti, the report
 // files, quality gates and their exit codes, the .qm metadata marking a failed gate, byte-identical reruns,
-// usage errors, and Ctrl-C -> checkpoint -> --resume giving the same file as an uninterrupted run.
+// usage errors, and Ctrl-C -> checkpoint -> --resume giving the same file as an uninterrupted run (and refusing a
+// resume with other settings).
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -255,6 +256,14 @@ TEST_CASE("Ctrl-C writes a checkpoint and exits 130; --resume finishes with the 
   CHECK(log_text.find("--resume") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "s.qm"));
   CHECK(fs::exists(dir / "s.qm.ckpt" / "last.pt"));
+
+  // Resuming with another setting is refused, naming it; the checkpoint stays for the right command.
+  const Result mismatched = Run(command + " --seed 7 --resume");
+  CHECK(mismatched.exit_code == 1);
+  CHECK_MESSAGE(mismatched.output.find("last.pt: its run had seed ") != std::string::npos, mismatched.output);
+  CHECK_MESSAGE(mismatched.output.find("this run has 7;") != std::string::npos, mismatched.output);
+  CHECK(fs::exists(dir / "s.qm.ckpt" / "last.pt"));
+  CHECK_FALSE(fs::exists(dir / "s.qm"));
 
   const Result resumed = Run(command + " --resume");
   REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
