@@ -8,12 +8,12 @@
 #   tools/experiments/glue_qat.sh [--tasks "RTE CoLA SST-2"] [--seeds "1 2 3"] [--modes "kd kdqat ti"]
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
-#                                 [--lr X] [--act-groups N]
+#                                 [--lr X] [--act-groups N] [--ti-steps N]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 300; SST-2 len 64 batch 32 N 300 (the paper's 1,605 and 6,315 do not fit
-# this 2-core machine: ~3 s/step; 300 is what docs/results/glue-qat.md uses). TI step 1 = 10% of N, gradual
-# schedule. Needs a LibTorch build (QC_BUILD_DIR).
+# this 2-core machine: ~3 s/step; 300 is what docs/results/glue-qat.md uses). TI step 1 = 10% of N (or --ti-steps;
+# the TI code uses 60, and 120 for CoLA), gradual schedule. Needs a LibTorch build (QC_BUILD_DIR).
 # Teachers: 3 epochs, lr 5e-5, BertAdam, last state by default. RTE's stays at chance that way; the documented RTE
 # teacher used --teacher-epochs 5 --teacher-lr 2e-5 --teacher-batch 16 --teacher-optimizer adamw --teacher-keep best.
 # shellcheck source=tools/experiments/common.sh
@@ -32,6 +32,7 @@ teacher_optimizer=bertadam
 teacher_keep=last
 student_lr=2e-5  # method.md §5; the same for every mode
 act_groups=""    # --act-groups N for the students (per-embedding-group activation scales); "" = one scale
+ti_steps=""      # --ti-steps N for --distill ti; "" = qcompress's default, 10% of the steps
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,9 +48,11 @@ while [ $# -gt 0 ]; do
     --teacher-keep) teacher_keep="$2"; shift 2 ;;
     --lr) student_lr="$2"; shift 2 ;;
     --act-groups) act_groups="$2"; shift 2 ;;
+    --ti-steps) ti_steps="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
     *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
          "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--act-groups N]" \
+         "[--ti-steps N]" \
          "[--no-doc]" >&2; exit 2 ;;
   esac
 done
@@ -89,9 +92,12 @@ for task in $tasks; do
       out="$work/$task-$mode-s$seed"
       [ -f "$out.json" ] && continue
       echo "== $task: --distill $mode, seed $seed, $steps steps" >&2
+      ti_flags=()
+      if [ -n "$ti_steps" ] && [ "$mode" = ti ]; then ti_flags=(--ti-steps "$ti_steps"); fi
       "$qcompress" "$teacher" --bits 2 --distill "$mode" --data "$train" --eval "$dev" --metric "$metric" \
         --max-length "$len" --batch-size "$batch" --steps "$steps" --eval-every $((steps / 12 > 0 ? steps / 12 : 1)) \
-        --lr "$student_lr" --seed "$seed" ${act_groups:+--act-groups "$act_groups"} -o "$out.qm" --report "$out.json" \
+        --lr "$student_lr" --seed "$seed" ${act_groups:+--act-groups "$act_groups"} \
+        "${ti_flags[@]}" -o "$out.qm" --report "$out.json" \
         || true  # a failed gate still reports
     done
   done
