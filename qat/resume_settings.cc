@@ -28,7 +28,7 @@ class SettingLines {
   std::string text_;
 };
 
-// Token ids, type ids, labels and pixels of every example, in order.
+// Token ids, type ids, labels, pixels and image shapes of every example, in order.
 std::string DataDigest(const std::vector<EncodedExample>& examples) {
   uint64_t h = ir::kFnv1a64Offset;
   for (const EncodedExample& e : examples) {
@@ -36,7 +36,8 @@ std::string DataDigest(const std::vector<EncodedExample>& examples) {
     h = ir::Fnv1a64(e.type_ids.data(), e.type_ids.size() * sizeof(int64_t), h);
     h = ir::Fnv1a64(&e.label, sizeof e.label, h);
     h = ir::Fnv1a64(e.pixels.data(), e.pixels.size() * sizeof(float), h);
-    const uint64_t sizes[3] = {e.ids.size(), e.type_ids.size(), e.pixels.size()};  // so boundaries count
+    h = ir::Fnv1a64(e.image_shape.data(), e.image_shape.size() * sizeof(int64_t), h);
+    const uint64_t sizes[4] = {e.ids.size(), e.type_ids.size(), e.pixels.size(), e.image_shape.size()};  // boundaries
     h = ir::Fnv1a64(sizes, sizeof sizes, h);
   }
   return std::to_string(examples.size()) + " examples, " + ir::HashToHex(h);
