@@ -54,7 +54,8 @@ def svg(task, runs):
         if c:
             poly = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in c)
             out.append(f'<polyline fill="none" stroke="{COLORS.get(mode, "#555")}" stroke-width="1.5" points="{poly}"/>')
-    for i, mode in enumerate(COLORS):
+    present = [m for m in COLORS if any(mode == m for mode, _, _ in runs)]  # the legend names drawn modes only
+    for i, mode in enumerate(present):
         out.append(f'<text x="{w - 120}" y="{40 + 14 * i}" font-size="11" fill="{COLORS[mode]}">{mode}</text>')
     out.append("</svg>")
     return "\n".join(out)
