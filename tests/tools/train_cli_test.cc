@@ -84,7 +84,7 @@ TEST_CASE("--finetune trains a float teacher and reports both scores") {
   CHECK(student.output.find("imported qcompress .qm") != std::string::npos);
 }
 
-TEST_CASE("--keep best exports the best evaluation's state; --optimizer adamw is recorded") {
+TEST_CASE("--keep best exports the best evaluation's state (float and ternary); --optimizer adamw is recorded") {
   const fs::path out = Dir() / "best.qm";
   const fs::path json = Dir() / "best.json";
   const Result r =
@@ -98,6 +98,18 @@ TEST_CASE("--keep best exports the best evaluation's state; --optimizer adamw is
   CHECK(best_step > 0);
   CHECK(std::atoi(r.output.c_str() + exported_at + 19) == best_step);
   CHECK(ReadBytes(json).find("seed 42, adamw, best state kept") != std::string::npos);
+
+  // A quantized student: the runtime's score of the written .qm is the best evaluation's (the papers' protocol).
+  const Result q = Qcompress("--bits 2 --distill kd" + DataFlags() + " --steps 24 --eval-every 4 --keep best -o " +
+                             Q(Dir() / "best_t2.qm"));
+  REQUIRE_MESSAGE(q.exit_code == 0, q.output);
+  const size_t best = q.output.find("(best ");
+  const size_t compressed = q.output.find("compressed ");
+  REQUIRE_MESSAGE((best != std::string::npos && compressed != std::string::npos), q.output);
+  const std::string best_score = q.output.substr(best + 6, q.output.find(' ', best + 6) - best - 6);
+  const std::string runtime_score = q.output.substr(compressed + 11, q.output.find(' ', compressed + 11) - compressed - 11);
+  CHECK_MESSAGE(runtime_score == best_score, q.output);
+  CHECK_MESSAGE(q.output.find("exporting the step-") != std::string::npos, q.output);  // best is not the last state
 }
 
 TEST_CASE("--distill kd, kdqat and ti write a ternary .qm with an embedded report and pass a loose gate") {
