@@ -68,13 +68,13 @@ class Run {
     }
     // Resume: the phase follows from the step, so build the right optimizer before loading its state.
     const std::string last = o_.checkpoint_dir.empty() ? "" : o_.checkpoint_dir + "/last.pt";
-    if (!last.empty()) state_.settings = ResumeSettings(o_, data_, losses_, graph_);
-    if (!last.empty()) std::filesystem::create_directories(o_.checkpoint_dir);
+    if (!last.empty()) {
+      state_.settings = ResumeSettings(o_, data_, losses_, graph_);
+      std::filesystem::create_directories(o_.checkpoint_dir);
+    }
     if (o_.resume && !last.empty() && std::filesystem::exists(last)) {
-      QC_ASSIGN_OR_RETURN(const std::string saved_settings, ReadCheckpointSettings(last));
-      QC_RETURN_IF_ERROR(CheckResumeSettings(last, saved_settings, state_.settings));
-      TrainerState peek;
-      QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, nullptr, &peek));
+      QC_ASSIGN_OR_RETURN(const TrainerState peek, ReadCheckpointState(last));
+      QC_RETURN_IF_ERROR(CheckResumeSettings(last, peek.settings, state_.settings));
       // The saved moments belong to the phase of the last step taken (step 2 starts with a fresh optimizer).
       MakeOptimizer(PhaseOf(peek.step > 0 ? peek.step - 1 : 0));
       QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, optimizer_.get(), &state_));

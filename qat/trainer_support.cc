@@ -117,6 +117,30 @@ std::vector<torch::Tensor> Trainable(const TorchModel& model) {
   return all;
 }
 
+namespace {
+
+// The TrainerState part of a checkpoint archive (SaveCheckpoint's "state.*" entries).
+void ReadState(torch::serialize::InputArchive& archive, TrainerState& state) {
+  torch::Tensor step, best, curve;
+  archive.read("state.step", step);
+  archive.read("state.best_score", best);
+  archive.read("state.curve", curve);
+  state.step = step[0].item<int64_t>();
+  state.best_step = step[1].item<int64_t>();
+  state.best_score = best[0].item<double>();
+  state.steps_since_eval = step[2].item<int64_t>();
+  state.loss_since_eval = best[1].item<double>();
+  c10::IValue settings;
+  state.settings = archive.try_read("state.settings", settings) ? settings.toStringRef() : std::string();
+  state.curve.clear();
+  const double* c = curve.data_ptr<double>();
+  for (int64_t i = 0; i + 2 < curve.numel(); i += 3) {
+    state.curve.push_back(EvalPoint{static_cast<int64_t>(c[i]), c[i + 1], c[i + 2]});
+  }
+}
+
+}  // namespace
+
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
                       const TrainerState& state) {
   return RunTorchGuarded("saving checkpoint " + path, [&]() -> Status {
@@ -172,38 +196,20 @@ Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* opti
       target.copy_(t);
     }
     if (optimizer != nullptr) QC_RETURN_IF_ERROR(optimizer->Load(archive, "optimizer"));
-    if (state != nullptr) {
-      torch::Tensor step, best, curve;
-      archive.read("state.step", step);
-      archive.read("state.best_score", best);
-      archive.read("state.curve", curve);
-      state->step = step[0].item<int64_t>();
-      state->best_step = step[1].item<int64_t>();
-      state->best_score = best[0].item<double>();
-      state->steps_since_eval = step[2].item<int64_t>();
-      state->loss_since_eval = best[1].item<double>();
-      c10::IValue settings;
-      state->settings = archive.try_read("state.settings", settings) ? settings.toStringRef() : std::string();
-      state->curve.clear();
-      const double* c = curve.data_ptr<double>();
-      for (int64_t i = 0; i + 2 < curve.numel(); i += 3) {
-        state->curve.push_back(EvalPoint{static_cast<int64_t>(c[i]), c[i + 1], c[i + 2]});
-      }
-    }
+    if (state != nullptr) ReadState(archive, *state);
     return Status::Ok();
   });
 }
 
-Expected<std::string> ReadCheckpointSettings(const std::string& path) {
-  std::string settings;
+Expected<TrainerState> ReadCheckpointState(const std::string& path) {
+  TrainerState state;
   QC_RETURN_IF_ERROR(RunTorchGuarded("reading checkpoint " + path, [&]() -> Status {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
-    c10::IValue value;
-    if (archive.try_read("state.settings", value)) settings = value.toStringRef();
+    ReadState(archive, state);
     return Status::Ok();
   }));
-  return settings;
+  return state;
 }
 
 }  // namespace qc::qat

@@ -37,7 +37,7 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
                       const TrainerState& state);
 /// Loads what SaveCheckpoint wrote; `optimizer` may be null (not restored).
 Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state);
-/// The settings recorded in a checkpoint ("" if it has none), read before anything is loaded into a model.
-Expected<std::string> ReadCheckpointSettings(const std::string& path);
+/// Only the state of a checkpoint (step, curve, settings), without touching a model.
+Expected<TrainerState> ReadCheckpointState(const std::string& path);
 
 }  // namespace qc::qat
