@@ -2,7 +2,9 @@
 #include "qat/resume_settings.h"
 
 #include <charconv>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include "ir/content_hash.h"
 
@@ -73,12 +75,20 @@ std::string_view PredLossName(PredLoss loss) {
 }
 
 // The line of `text` holding `key`, or "(none)".
-std::string ValueOf(const std::string& text, const std::string& key) {
+// The value of `key` in "key=value" lines, or nullopt when the key is absent (a setting only some runs record).
+std::optional<std::string> ValueOf(const std::string& text, const std::string& key) {
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
   }
-  return "(none)";
+  return std::nullopt;
+}
+
+std::vector<std::string> KeysOf(const std::string& text) {
+  std::vector<std::string> keys;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) keys.push_back(line.substr(0, line.find('=')));
+  return keys;
 }
 
 }  // namespace
@@ -100,6 +110,7 @@ std::string ResumeSettings(const TrainerOptions& o, const TrainData& data, const
   s.Add("eval batch size", o.eval_batch_size);
   s.Add("metric", MetricName(o.metric));
   s.Add("keep best", o.keep_best);
+  if (o.average_decay > 0.0) s.Add("weight average decay", o.average_decay);  // absent before averaging existed
   s.Add("logits output", o.logits_output);
   s.Add("optimizer", OptimizerName(o.optimizer.kind));
   s.Add("lr", o.optimizer.lr);
@@ -144,15 +155,14 @@ Status CheckResumeSettings(const std::string& checkpoint_path, const std::string
                            "be resumed exactly" +
                            advice);
   }
-  std::istringstream lines(current);
-  for (std::string line; std::getline(lines, line);) {
-    const std::string key = line.substr(0, line.find('='));
-    const std::string was = ValueOf(saved, key);
-    const std::string now = line.substr(key.size() + 1);
-    if (was != now) {
-      return InvalidArgument("checkpoint " + checkpoint_path + ": its run had " + key + " " + was + ", this run has " +
-                             now + advice);
-    }
+  std::vector<std::string> keys = KeysOf(current);
+  for (std::string& key : KeysOf(saved)) keys.push_back(std::move(key));  // settings this run does not record
+  for (const std::string& key : keys) {
+    const std::optional<std::string> was = ValueOf(saved, key), now = ValueOf(current, key);
+    if (was == now) continue;
+    const std::string before = was ? key + " " + *was : "no " + key;
+    return InvalidArgument("checkpoint " + checkpoint_path + ": its run had " + before + ", this run has " +
+                           now.value_or("none") + advice);
   }
   return InvalidArgument("checkpoint " + checkpoint_path + ": its run had other settings" + advice);
 }

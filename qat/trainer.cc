@@ -11,6 +11,7 @@
 #include "qat/shard_runner.h"
 #include "qat/torch_guard.h"
 #include "qat/trainer_support.h"
+#include "qat/weight_average.h"
 
 namespace qc::qat {
 
@@ -72,12 +73,16 @@ class Run {
       state_.settings = ResumeSettings(o_, data_, losses_, graph_);
       std::filesystem::create_directories(o_.checkpoint_dir);
     }
+    if (o_.average_decay > 0.0) {
+      average_.emplace(o_.average_decay);
+      average_->Reset(Trainable(*student_));
+    }
     if (o_.resume && !last.empty() && std::filesystem::exists(last)) {
       QC_ASSIGN_OR_RETURN(const TrainerState peek, ReadCheckpointState(last));
       QC_RETURN_IF_ERROR(CheckResumeSettings(last, peek.settings, state_.settings));
       // The saved moments belong to the phase of the last step taken (step 2 starts with a fresh optimizer).
       MakeOptimizer(PhaseOf(peek.step > 0 ? peek.step - 1 : 0));
-      QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, optimizer_.get(), &state_));
+      QC_RETURN_IF_ERROR(LoadCheckpoint(last, *student_, optimizer_.get(), &state_, average_ ? &*average_ : nullptr));
     } else {
       MakeOptimizer(1);
     }
@@ -91,11 +96,14 @@ class Run {
       if (o_.stop_after >= 0 && steps_here >= o_.stop_after) break;
       if (o_.should_stop && o_.should_stop()) {
         result_.stopped = true;
-        if (!last.empty()) QC_RETURN_IF_ERROR(SaveCheckpoint(last, *student_, optimizer_.get(), state_));
+        if (!last.empty()) QC_RETURN_IF_ERROR(SaveLast(last));
         break;
       }
       const int phase = PhaseOf(state_.step);
-      if (phase == 2 && optimizer_phase_ == 1) MakeOptimizer(2);
+      if (phase == 2 && optimizer_phase_ == 1) {
+        MakeOptimizer(2);
+        if (average_) average_->Reset(Trainable(*student_));  // step 2 starts from step 1's raw weights
+      }
       const int64_t epoch = state_.step / batches_per_epoch;
       if (epoch != cached_epoch_) {
         batches_ = MakeBatches(data_.train, static_cast<size_t>(o_.batch_size), o_.seed, epoch, o_.bucketing);
@@ -108,6 +116,7 @@ class Run {
       Progress p;
       p.lr = optimizer_->CurrentLr();
       QC_ASSIGN_OR_RETURN(double loss, Step(batch, mode));
+      if (average_) average_->Update(Trainable(*student_));
       ++state_.step;
       ++steps_here;
       result_.step_losses.push_back(loss);
@@ -121,9 +130,14 @@ class Run {
       const bool eval_now = !data_.eval.empty() && ((o_.eval_every > 0 && state_.step % o_.eval_every == 0) ||
                                                      state_.step == o_.steps);
       if (eval_now) {
-        QC_ASSIGN_OR_RETURN(double score, EvalOf(*student_));
-        state_.curve.push_back(
-            EvalPoint{state_.step, score, state_.loss_since_eval / static_cast<double>(state_.steps_since_eval)});
+        std::optional<double> raw_score;
+        if (average_) {  // the average is what gets scored and kept; the raw score says what averaging changed
+          QC_ASSIGN_OR_RETURN(raw_score, EvalOf(*student_));
+          average_->Exchange(Trainable(*student_));
+        }
+        QC_ASSIGN_OR_RETURN(const double score, EvalOf(*student_));
+        state_.curve.push_back(EvalPoint{
+            state_.step, score, state_.loss_since_eval / static_cast<double>(state_.steps_since_eval), raw_score});
         state_.loss_since_eval = 0.0;
         state_.steps_since_eval = 0;
         p.evaluated = true;
@@ -136,10 +150,11 @@ class Run {
             QC_RETURN_IF_ERROR(SaveCheckpoint(o_.checkpoint_dir + "/best.pt", *student_, nullptr, state_));
           }
         }
+        if (average_) average_->Exchange(Trainable(*student_));  // back to the raw weights to train on
       }
       if (!last.empty() && (eval_now || state_.step == o_.steps ||
                             (o_.stop_after >= 0 && steps_here == o_.stop_after))) {
-        QC_RETURN_IF_ERROR(SaveCheckpoint(last, *student_, optimizer_.get(), state_));
+        QC_RETURN_IF_ERROR(SaveLast(last));
       }
       if (o_.progress) o_.progress(p);
     }
@@ -152,6 +167,7 @@ class Run {
     result_.steps_done = state_.step;
     if (state_.step == o_.steps) {
       result_.exported_step = state_.step;
+      if (average_) average_->Exchange(Trainable(*student_));  // the last state is the average
       if (o_.keep_best && state_.best_step != state_.step) {
         TrainerState best_state;  // only the weights matter; the run's own state stays
         QC_RETURN_IF_ERROR(LoadCheckpoint(o_.checkpoint_dir + "/best.pt", *student_, nullptr, &best_state));
@@ -172,6 +188,9 @@ class Run {
   Status Check() const {
     if (o_.steps <= 0 || o_.batch_size <= 0) return InvalidArgument("trainer: steps and batch_size must be > 0");
     if (data_.train.empty()) return InvalidArgument("trainer: no training examples");
+    if (!(o_.average_decay >= 0.0 && o_.average_decay < 1.0)) {
+      return InvalidArgument("trainer: average_decay must be in [0, 1) (0: no weight average)");
+    }
     if (o_.keep_best && (data_.eval.empty() || o_.checkpoint_dir.empty())) {
       return InvalidArgument("trainer: keep_best needs eval data and a checkpoint_dir");
     }
@@ -181,6 +200,10 @@ class Run {
       }
     }
     return Status::Ok();
+  }
+
+  Status SaveLast(const std::string& path) const {
+    return SaveCheckpoint(path, *student_, optimizer_.get(), state_, average_ ? &*average_ : nullptr);
   }
 
   int PhaseOf(int64_t step) const { return (o_.mode == DistillMode::kTi && step >= plan_.step1) ? 2 : 1; }
@@ -279,6 +302,7 @@ class Run {
   DistillLossConfig losses_;
   std::unique_ptr<TorchModel> student_, teacher_;
   std::unique_ptr<BertAdam> optimizer_;
+  std::optional<WeightAverage> average_;  ///< set when average_decay > 0
   int optimizer_phase_ = 1;
   TwoStepPlan plan_;
   std::unique_ptr<TiScheduler> scheduler_;

@@ -135,14 +135,20 @@ void ReadState(torch::serialize::InputArchive& archive, TrainerState& state) {
   state.curve.clear();
   const double* c = curve.data_ptr<double>();
   for (int64_t i = 0; i + 2 < curve.numel(); i += 3) {
-    state.curve.push_back(EvalPoint{static_cast<int64_t>(c[i]), c[i + 1], c[i + 2]});
+    state.curve.push_back(EvalPoint{static_cast<int64_t>(c[i]), c[i + 1], c[i + 2], std::nullopt});
+  }
+  torch::Tensor raw;  // present when the run averaged its weights: one per curve point
+  if (archive.try_read("state.raw_scores", raw) && raw.numel() == static_cast<int64_t>(state.curve.size())) {
+    for (size_t i = 0; i < state.curve.size(); ++i) {
+      state.curve[i].raw_score = raw[static_cast<int64_t>(i)].item<double>();
+    }
   }
 }
 
 }  // namespace
 
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
-                      const TrainerState& state) {
+                      const TrainerState& state, const WeightAverage* average) {
   return RunTorchGuarded("saving checkpoint " + path, [&]() -> Status {
     torch::serialize::OutputArchive archive;
     const auto params = model.parameters();
@@ -154,11 +160,19 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
       archive.write("quantizer." + std::to_string(i), quantizer[i].second.detach());
     }
     if (optimizer != nullptr) optimizer->Save(archive, "optimizer");
+    if (average != nullptr) average->Save(archive, "average");
     archive.write("state.step", torch::tensor({state.step, state.best_step, state.steps_since_eval}, torch::kLong));
     archive.write("state.best_score", torch::tensor({state.best_score, state.loss_since_eval}, torch::kDouble));
     std::vector<double> curve;
     for (const EvalPoint& p : state.curve) curve.insert(curve.end(), {static_cast<double>(p.step), p.score, p.loss});
     archive.write("state.curve", torch::tensor(curve, torch::kDouble));
+    std::vector<double> raw;
+    for (const EvalPoint& p : state.curve) {
+      if (p.raw_score) raw.push_back(*p.raw_score);
+    }
+    if (!raw.empty() && raw.size() == state.curve.size()) {
+      archive.write("state.raw_scores", torch::tensor(raw, torch::kDouble));
+    }
     archive.write("state.settings", c10::IValue(state.settings));
     const std::string tmp = path + ".tmp";
     archive.save_to(tmp);
@@ -169,7 +183,8 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
   });
 }
 
-Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state) {
+Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state,
+                      WeightAverage* average) {
   return RunTorchGuarded("loading checkpoint " + path, [&]() -> Status {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
@@ -196,6 +211,10 @@ Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* opti
       target.copy_(t);
     }
     if (optimizer != nullptr) QC_RETURN_IF_ERROR(optimizer->Load(archive, "optimizer"));
+    if (average != nullptr) {
+      const Status s = average->Load(archive, "average");
+      if (!s.ok()) return s.WithContext("checkpoint " + path);
+    }
     if (state != nullptr) ReadState(archive, *state);
     return Status::Ok();
   });

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "qat/trainer.h"
+#include "qat/weight_average.h"
 
 namespace qc::qat {
 
@@ -31,12 +32,13 @@ struct TrainerState {
   std::string settings;  ///< the run's ResumeSettings (qat/resume_settings.h); "" in checkpoints of older versions
 };
 
-/// Writes parameters and quantizer parameters, the optimizer (may be null) and the state to `path` (atomically: temp
-/// file + rename).
+/// Writes parameters and quantizer parameters, the optimizer and the weight average (either may be null) and the
+/// state to `path` (atomically: temp file + rename).
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
-                      const TrainerState& state);
-/// Loads what SaveCheckpoint wrote; `optimizer` may be null (not restored).
-Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state);
+                      const TrainerState& state, const WeightAverage* average = nullptr);
+/// Loads what SaveCheckpoint wrote; `optimizer` and `average` may be null (not restored).
+Status LoadCheckpoint(const std::string& path, TorchModel& model, BertAdam* optimizer, TrainerState* state,
+                      WeightAverage* average = nullptr);
 /// Only the state of a checkpoint (step, curve, settings), without touching a model.
 Expected<TrainerState> ReadCheckpointState(const std::string& path);
 

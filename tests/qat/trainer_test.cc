@@ -224,6 +224,9 @@ TEST_CASE("a resume refuses a checkpoint of a run with other settings and names 
   qc::qat::TrainerOptions clips = o;
   clips.quant.learn_act_clip = true;
   CHECK(refused(clips, data, start).find("learn act clip false, this run has true") != std::string::npos);
+  qc::qat::TrainerOptions averaged = o;
+  averaged.average_decay = 0.99;
+  CHECK(refused(averaged, data, start).find("had no weight average decay, this run has 0.99") != std::string::npos);
   qc::qat::TrainData fewer = data;
   fewer.train.pop_back();
   CHECK(refused(o, fewer, start).find("train data 200 examples") != std::string::npos);
@@ -298,6 +301,60 @@ TEST_CASE("learned activation clips train at their own lr, resume exactly and re
   CHECK(losses == ra->step_losses);
   CHECK(clips_of(c) == trained);
   CHECK(SameConstants(c, a));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a weight average leaves training alone, is what is scored and written back, and resumes exactly") {
+  if (!HaveGlueData()) return;
+  const qc::qat::TrainData& data = Sst2();
+  const qc::ir::Graph start = TinyClassifier();
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kTi;
+  o.steps = 8;
+  o.ti_steps = 4;  // the average restarts at step 2
+  o.batch_size = 16;
+  o.optimizer.lr = 1e-3;
+  o.eval_every = 3;
+  o.threads = 1;
+  qc::ir::Graph raw = start, averaged = start;
+  auto r_raw = qc::qat::Train(raw, data, o);
+  o.average_decay = 0.9;
+  auto r_avg = qc::qat::Train(averaged, data, o);
+  REQUIRE((r_raw.ok() && r_avg.ok()));
+  CHECK(r_avg->step_losses == r_raw->step_losses);  // training runs on the raw weights
+  CHECK_FALSE(SameConstants(averaged, raw));
+  CHECK(r_avg->eval_logits.values != r_raw->eval_logits.values);
+  std::vector<double> targets;
+  for (const qc::qat::EncodedExample& e : data.eval) targets.push_back(e.label);
+  CHECK(qc::qat::MetricOfLogits(o.metric, r_avg->eval_logits, targets) == r_avg->last_score);
+  REQUIRE(r_avg->curve.size() == r_raw->curve.size());
+  for (size_t i = 0; i < r_avg->curve.size(); ++i) {  // next to each score, the raw weights' (the raw run's)
+    CHECK_FALSE(r_raw->curve[i].raw_score.has_value());
+    REQUIRE(r_avg->curve[i].raw_score.has_value());
+    CHECK(*r_avg->curve[i].raw_score == r_raw->curve[i].score);
+  }
+
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_average_resume_test";
+  std::filesystem::remove_all(dir);
+  o.checkpoint_dir = dir.string();
+  o.resume = true;
+  qc::ir::Graph c = start;
+  std::vector<double> losses;
+  for (int64_t stop : {2, 2, -1}) {  // stops at step 2 and at the phase boundary
+    o.stop_after = stop;
+    auto rc = qc::qat::Train(c, data, o);
+    REQUIRE_MESSAGE(rc.ok(), rc.status().ToString());
+    losses.insert(losses.end(), rc->step_losses.begin(), rc->step_losses.end());
+    if (stop < 0) {
+      REQUIRE(rc->curve.size() == r_avg->curve.size());
+      for (size_t i = 0; i < rc->curve.size(); ++i) {
+        CHECK(rc->curve[i].score == r_avg->curve[i].score);
+        CHECK(rc->curve[i].raw_score == r_avg->curve[i].raw_score);
+      }
+    }
+  }
+  CHECK(losses == r_avg->step_losses);
+  CHECK(SameConstants(c, averaged));
   std::filesystem::remove_all(dir);
 }
 
@@ -443,26 +500,4 @@ TEST_CASE("a bare encoder import gets a classifier head, its own tokenizer, and 
   int annotated = 0;
   for (const qc::ir::Node& n : graph.nodes()) annotated += n.quant.has_value();
   CHECK(annotated == 2 * 6 + 1 + 1 + 2);  // bert_tiny: 2 layers; pooler; word embedding; attentions
-}
-
-TEST_CASE("SplitBatch: consecutive row ranges, sizes within one, everything kept") {
-  qc::qat::PaddedBatch b;
-  b.batch = 5;
-  b.length = 3;
-  for (int64_t i = 0; i < 15; ++i) {
-    b.ids.push_back(i);
-    b.mask.push_back(1);
-    b.type_ids.push_back(0);
-  }
-  b.labels = {0, 1, 0, 1, 1};
-  const auto two = qc::qat::SplitBatch(b, 2);
-  REQUIRE(two.size() == 2);
-  CHECK(two[0].batch == 2);
-  CHECK(two[1].batch == 3);
-  CHECK(two[1].ids.front() == 6);
-  CHECK(two[1].labels == std::vector<double>{0, 1, 1});
-  CHECK(qc::qat::SplitBatch(b, 8).size() == 5);  // never an empty shard
-  const auto one = qc::qat::SplitBatch(b, 1);
-  REQUIRE(one.size() == 1);
-  CHECK(one[0].ids == b.ids);
 }

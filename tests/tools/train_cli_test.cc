@@ -197,6 +197,19 @@ TEST_CASE("--learn-act-clip: the .qm carries the trained clips and gives the tra
   CHECK(moved > 0);
 }
 
+TEST_CASE("--average-weights: the .qm is the averaged student, and the report holds the raw weights' curve too") {
+  const fs::path json = Dir() / "averaged.json";
+  const Result r =
+      Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 12 --eval-every 4 --average-weights 0.9 -o " +
+                Q(Dir() / "averaged.qm") + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("same prediction on 100") != std::string::npos);
+  const std::string report = ReadBytes(json);
+  CHECK(report.find("weights averaged (decay 0.9)") != std::string::npos);
+  CHECK(report.find("\"eval accuracy\"") != std::string::npos);
+  CHECK(report.find("\"eval accuracy, raw weights (not exported)\"") != std::string::npos);
+}
+
 TEST_CASE("--act-groups: the student trains with grouped activation scales and the .qm runs them") {
   const fs::path out = Dir() / "act_groups.qm";
   const fs::path json = Dir() / "act_groups.json";
@@ -237,9 +250,11 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
       {"--bits 2 --distill kd --optimizer sgd" + data + out, 2},              // unknown optimizer
       {"--bits 2 --learn-act-clip" + out, 2},                                 // clips are learned by training
       {"--bits 2 --distill kd --learn-act-clip --act-clip-lr 0" + data + out, 2},
-      {"--act-groups 2" + out, 2},                                            // groups quantize: needs --bits
-      {"--bits 2 --act-groups 65" + out, 2},                                  // at most 64
-      {"--bits 8 --act-groups 2 --calib " + Q(Data().train) + out, 2},        // static scales have one amax
+      {"--act-groups 2" + out, 2},                                      // groups quantize: needs --bits
+      {"--bits 2 --act-groups 65" + out, 2},                            // at most 64
+      {"--bits 8 --act-groups 2 --calib " + Q(Data().train) + out, 2},  // static scales have one amax
+      {"--bits 2 --distill kd --average-weights 1" + data + out, 2},    // a decay below 1
+      {"--bits 2 --average-weights 0.99" + out, 2},                     // nothing trained to average
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);

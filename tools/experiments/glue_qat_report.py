@@ -19,9 +19,10 @@ def load(path):
         return json.load(f)
 
 
-def curve(report):
+def curve(report, raw=False):
+    """The exported weights' eval curve; raw=True: the raw weights' curve of an --average-weights run ([] if none)."""
     for c in report.get("curves", []):
-        if c["name"].startswith("eval"):
+        if c["name"].startswith("eval") and c["name"].endswith("(not exported)") == raw:
             return [(p[0], p[1]) if isinstance(p, list) else (p["step"], p["value"]) for p in c["points"]]
     return []
 
@@ -88,9 +89,9 @@ def main():
                   "| mode | seeds | .qm dev score (mean) | min..max | best during training (mean) | gap to teacher | steps | "
                   ".qm = trained predictions (per seed) |",
                   "|---|---|---|---|---|---|---|---|"]
-        runs, finals = [], {}
+        runs, finals, averaged = [], {}, []
         for mode in a.modes.split():
-            scores, bests, steps, agree = [], [], 0, []
+            scores, bests, steps, agree, raw_last = [], [], 0, [], []
             for seed in a.seeds.split():
                 p = os.path.join(a.work, f"{task}-{mode}-s{seed}.json")
                 if not os.path.exists(p):
@@ -103,6 +104,9 @@ def main():
                 if c:
                     bests.append(max(v for _, v in c))
                     steps = c[-1][0]
+                raw = curve(r, raw=True)
+                if raw:
+                    raw_last.append(raw[-1][1])
             if not scores:
                 continue
             mean = statistics.mean(scores)
@@ -110,6 +114,12 @@ def main():
             lines.append(f"| {mode} | {len(scores)} | {mean:.4f} | {min(scores):.4f}..{max(scores):.4f} | "
                          f"{statistics.mean(bests) if bests else float('nan'):.4f} | {teacher['student'] - mean:+.4f} | {steps} | "
                          f"{', '.join(agree)} |")
+            if raw_last:
+                averaged.append(f"{mode}: the exported averages {', '.join(f'{v:.4f}' for v in scores)} (mean {mean:.4f}) "
+                                f"against the raw weights' last state {', '.join(f'{v:.4f}' for v in raw_last)} "
+                                f"(mean {statistics.mean(raw_last):.4f})")
+        if averaged:
+            lines += ["", "Weight average (`--average-weights`), per seed: " + "; ".join(averaged) + "."]
         if "kd" in finals and any(m == "ti" for m, _, _ in runs):
             reach = []
             for mode, seed, c in runs:

@@ -111,6 +111,12 @@ class CompressRun {
       return Usage("--learn-act-clip trains the activation clips: use it with --distill kd|kdqat|ti");
     }
     if (!(o_.act_clip_lr > 0)) return Usage("--act-clip-lr must be > 0");
+    if (!(o_.average_decay >= 0 && o_.average_decay < 1)) {
+      return Usage("--average-weights takes a decay in [0, 1), e.g. 0.99 (0: no average)");
+    }
+    if (o_.average_decay > 0 && !training_ && !o_.finetune) {
+      return Usage("--average-weights averages trained weights: use it with --distill kd|kdqat|ti or --finetune");
+    }
     if (!o_.data_path.empty() && !training_ && !o_.finetune) {
       return Usage("--data is training data: use it with --distill kd|kdqat|ti or --finetune (--calib for PTQ)");
     }
@@ -198,6 +204,7 @@ class CompressRun {
     plan.act_clip_lr = o_.act_clip_lr;
     plan.optimizer = o_.optimizer;
     plan.keep_best = o_.keep == "best";
+    plan.average_decay = o_.average_decay;
     plan.seed = o_.seed;
     plan.threads = Threads();
     plan.eval_every = o_.eval_every > 0 ? o_.eval_every : std::max<int64_t>(1, plan.steps / 10);

@@ -229,6 +229,7 @@ std::string ConfigSummary(const CompressOptions& o, const passes::QuantConfig* q
       << " steps, batch " << plan->batch_size << ", lr " << plan->lr << ", seed " << plan->seed;
     if (plan->optimizer != "bertadam") s << ", " << plan->optimizer;
     if (plan->quant.learn_act_clip) s << ", learned activation clips (lr " << plan->act_clip_lr << ")";
+    if (plan->average_decay > 0) s << ", weights averaged (decay " << plan->average_decay << ")";
     if (plan->keep_best) s << ", best state kept";
     if (plan->mode == "ti") s << ", TI " << plan->ti_mode << " for " << plan->ti_steps << " steps";
     s << ", max length " << max_length;
@@ -254,6 +255,9 @@ std::vector<report::Curve> TrainingCurves(const TrainingOutcome& outcome, const 
   std::vector<report::Curve> curves;
   if (!outcome.loss_curve.empty()) curves.push_back({"train loss", outcome.loss_curve});
   if (!outcome.eval_curve.empty()) curves.push_back({"eval " + metric_name, outcome.eval_curve});
+  if (!outcome.raw_eval_curve.empty()) {  // after the exported weights' curve: readers take the first "eval" one
+    curves.push_back({"eval " + metric_name + ", raw weights (not exported)", outcome.raw_eval_curve});
+  }
   return curves;
 }
 

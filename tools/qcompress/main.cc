@@ -157,6 +157,11 @@ Reference: docs/cli.md)");
       ->check(CLI::IsMember({"last", "best"}))
       ->capture_default_str()
       ->group(kTrain);
+  app.add_option("--average-weights", compress.average_decay,
+                 "Evaluate and export a moving average of the trained weights with this decay per step (e.g. 0.99; "
+                 "0: the raw weights). Steadies a ternary run's last state; --keep best picks among averaged states")
+      ->capture_default_str()
+      ->group(kTrain);
   app.add_option("--seed", compress.seed, "Seed for batch order, head initialization and TI schedules")
       ->capture_default_str()
       ->group(kTrain);

@@ -35,6 +35,7 @@ struct TrainingPlan {
   double act_clip_lr = 1e-4;           ///< learning rate of learned activation clips (quant.learn_act_clip)
   std::string optimizer = "bertadam";  ///< bertadam or adamw
   bool keep_best = false;  ///< export the state with the best --eval score instead of the last
+  double average_decay = 0.0;  ///< > 0: evaluate and export a moving average of the weights (qat/weight_average.h)
   uint64_t seed = 42;
   int threads = 1;
   int64_t eval_every = 0;
@@ -59,6 +60,7 @@ struct TrainingOutcome {
   int64_t exported_step = 0;  ///< the step whose weights were written back (best_step with keep_best)
   std::vector<std::pair<int64_t, double>> loss_curve;  ///< (step, mean loss over the steps since the previous point)
   std::vector<std::pair<int64_t, double>> eval_curve;  ///< (step, student metric)
+  std::vector<std::pair<int64_t, double>> raw_eval_curve;  ///< --average-weights: the raw weights' metric
   qat::LogitRows student_eval_logits;  ///< the trained student's outputs on --eval (fake quantization)
 };
 

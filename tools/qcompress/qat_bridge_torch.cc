@@ -61,6 +61,7 @@ Expected<TrainingOutcome> RunTraining(ir::Graph& graph, const TaskData& task, co
   o.act_clip_lr = plan.act_clip_lr;
   o.optimizer.kind = plan.optimizer == "adamw" ? qat::OptimizerKind::kAdamW : qat::OptimizerKind::kBertAdam;
   o.keep_best = plan.keep_best;
+  o.average_decay = plan.average_decay;
   o.seed = plan.seed;
   o.threads = plan.threads;
   o.eval_every = plan.eval_every;
@@ -100,6 +101,7 @@ Expected<TrainingOutcome> RunTraining(ir::Graph& graph, const TaskData& task, co
   out.exported_step = r.exported_step;
   for (const qat::EvalPoint& p : r.curve) {
     out.eval_curve.emplace_back(p.step, p.score);
+    if (p.raw_score) out.raw_eval_curve.emplace_back(p.step, *p.raw_score);
     out.loss_curve.emplace_back(p.step, p.loss);
   }
   if (out.loss_curve.empty() && !r.step_losses.empty()) {
