@@ -74,7 +74,6 @@ std::string_view PredLossName(PredLoss loss) {
   return "invalid";
 }
 
-// The line of `text` holding `key`, or "(none)".
 // The value of `key` in "key=value" lines, or nullopt when the key is absent (a setting only some runs record).
 std::optional<std::string> ValueOf(const std::string& text, const std::string& key) {
   std::istringstream lines(text);

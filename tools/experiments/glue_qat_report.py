@@ -36,9 +36,10 @@ def agreement(report):
     return ">= 99.9%"
 
 
-def svg(task, runs):
+def svg(task, runs, raw_runs=()):
+    """Dev metric vs step per run; raw_runs (--average-weights runs' raw-weight curves) are drawn dashed."""
     w, h, pad = 560, 260, 40
-    pts = [p for _, _, c in runs for p in c]
+    pts = [p for _, _, c in list(runs) + list(raw_runs) for p in c]
     if not pts:
         return ""
     xmax = max(p[0] for p in pts) or 1
@@ -55,6 +56,10 @@ def svg(task, runs):
         if c:
             poly = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in c)
             out.append(f'<polyline fill="none" stroke="{COLORS.get(mode, "#555")}" stroke-width="1.5" points="{poly}"/>')
+    for mode, seed, c in raw_runs:
+        poly = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in c)
+        out.append(f'<polyline fill="none" stroke="{COLORS.get(mode, "#555")}" stroke-width="1" '
+                   f'stroke-dasharray="4 3" points="{poly}"/>')
     present = [m for m in COLORS if any(mode == m for mode, _, _ in runs)]  # the legend names drawn modes only
     for i, mode in enumerate(present):
         out.append(f'<text x="{w - 120}" y="{40 + 14 * i}" font-size="11" fill="{COLORS[mode]}">{mode}</text>')
@@ -89,9 +94,9 @@ def main():
                   "| mode | seeds | .qm dev score (mean) | min..max | best during training (mean) | gap to teacher | steps | "
                   ".qm = trained predictions (per seed) |",
                   "|---|---|---|---|---|---|---|---|"]
-        runs, finals, averaged = [], {}, []
+        runs, finals, averaged, raw_runs = [], {}, [], []
         for mode in a.modes.split():
-            scores, bests, steps, agree, raw_last = [], [], 0, [], []
+            scores, bests, steps, agree, raw_last, spread = [], [], 0, [], [], []
             for seed in a.seeds.split():
                 p = os.path.join(a.work, f"{task}-{mode}-s{seed}.json")
                 if not os.path.exists(p):
@@ -106,7 +111,10 @@ def main():
                     steps = c[-1][0]
                 raw = curve(r, raw=True)
                 if raw:
+                    raw_runs.append((mode, seed, raw))
                     raw_last.append(raw[-1][1])
+                    half = [v for _, v in c[len(c) // 2:]], [v for _, v in raw[len(raw) // 2:]]
+                    spread.append(tuple(max(h) - min(h) for h in half))
             if not scores:
                 continue
             mean = statistics.mean(scores)
@@ -117,7 +125,9 @@ def main():
             if raw_last:
                 averaged.append(f"{mode}: the exported averages {', '.join(f'{v:.4f}' for v in scores)} (mean {mean:.4f}) "
                                 f"against the raw weights' last state {', '.join(f'{v:.4f}' for v in raw_last)} "
-                                f"(mean {statistics.mean(raw_last):.4f})")
+                                f"(mean {statistics.mean(raw_last):.4f}); max - min of the second half's evaluations "
+                                f"{statistics.mean(a for a, _ in spread):.4f} averaged, "
+                                f"{statistics.mean(b for _, b in spread):.4f} raw (mean over seeds)")
         if averaged:
             lines += ["", "Weight average (`--average-weights`), per seed: " + "; ".join(averaged) + "."]
         if "kd" in finals and any(m == "ti" for m, _, _ in runs):
@@ -128,7 +138,9 @@ def main():
                     reach.append(hit)
             lines += ["", f"TI runs reaching the kd runs' mean final score ({finals['kd']:.4f}): first eval step per "
                       f"seed {reach} (of {max(c[-1][0] for _, _, c in runs if c)})."]
-        lines += ["", svg(task, runs), ""]
+        if raw_runs:
+            lines += ["", "Curves: solid, the exported (averaged) weights; dashed, the raw weights."]
+        lines += ["", svg(task, runs, raw_runs), ""]
     text = "\n".join(lines) + "\n"
     with open(os.path.join(a.work, "glue-qat.md"), "w", encoding="utf-8") as f:
         f.write(text)
