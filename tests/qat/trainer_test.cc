@@ -80,6 +80,20 @@ double Mean(const std::vector<double>& v, size_t from, size_t to) {
                          0.0) / static_cast<double>(to - from);
 }
 
+// Eight TI steps (four under intervention), evaluated every three: small enough for seconds, long enough to cross
+// the phase boundary between evaluations.
+qc::qat::TrainerOptions EightTiSteps() {
+  qc::qat::TrainerOptions o;
+  o.mode = qc::qat::DistillMode::kTi;
+  o.steps = 8;
+  o.ti_steps = 4;
+  o.batch_size = 16;
+  o.optimizer.lr = 1e-3;
+  o.eval_every = 3;
+  o.threads = 1;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("SST-2 subset: float fine-tuning makes a teacher, KD-QAT and two-step TI improve their loss") {
@@ -145,15 +159,8 @@ TEST_CASE("whole runs are deterministic at any thread count and resume exactly (
   if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();
   const qc::ir::Graph start = TinyClassifier();
-  qc::qat::TrainerOptions o;
-  o.mode = qc::qat::DistillMode::kTi;
+  qc::qat::TrainerOptions o = EightTiSteps();
   o.ti_schedule = qc::qat::TiSchedule::kStochastic;
-  o.steps = 8;
-  o.ti_steps = 4;
-  o.batch_size = 16;
-  o.optimizer.lr = 1e-3;
-  o.eval_every = 3;
-  o.threads = 1;
   qc::ir::Graph a = start, b = start;
   auto ra = qc::qat::Train(a, data, o);
   o.threads = 2;  // the thread count only places the fixed shards: the same bits (qat/shard_runner.h)
@@ -308,14 +315,7 @@ TEST_CASE("a weight average leaves training alone, is what is scored and written
   if (!HaveGlueData()) return;
   const qc::qat::TrainData& data = Sst2();
   const qc::ir::Graph start = TinyClassifier();
-  qc::qat::TrainerOptions o;
-  o.mode = qc::qat::DistillMode::kTi;
-  o.steps = 8;
-  o.ti_steps = 4;  // the average restarts at step 2
-  o.batch_size = 16;
-  o.optimizer.lr = 1e-3;
-  o.eval_every = 3;
-  o.threads = 1;
+  qc::qat::TrainerOptions o = EightTiSteps();  // the average restarts at TI's step 2
   qc::ir::Graph raw = start, averaged = start;
   auto r_raw = qc::qat::Train(raw, data, o);
   o.average_decay = 0.9;
