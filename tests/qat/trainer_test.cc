@@ -6,11 +6,12 @@
 // clang-format on
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cmath>
-#include <cstdlib>
+#include <initializer_list>
 #include <numeric>
 #include <random>
 
@@ -94,6 +95,29 @@ qc::qat::TrainerOptions EightTiSteps() {
   return o;
 }
 
+// A run cut into calls that stop after `stops` steps each (-1: to the end), each call resuming from the previous
+// one's dir/last.pt (the directory starts empty): every call's step losses in order, and the last call's result.
+struct PiecewiseRun {
+  std::vector<double> losses;
+  qc::qat::TrainResult last;
+};
+
+PiecewiseRun RunInPieces(qc::ir::Graph& graph, const qc::qat::TrainData& data, qc::qat::TrainerOptions o,
+                         const std::filesystem::path& dir, std::initializer_list<int64_t> stops) {
+  std::filesystem::remove_all(dir);
+  o.checkpoint_dir = dir.string();
+  o.resume = true;
+  PiecewiseRun run;
+  for (int64_t stop : stops) {
+    o.stop_after = stop;
+    auto r = qc::qat::Train(graph, data, o);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    run.losses.insert(run.losses.end(), r->step_losses.begin(), r->step_losses.end());
+    run.last = std::move(*r);
+  }
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("SST-2 subset: float fine-tuning makes a teacher, KD-QAT and two-step TI improve their loss") {
@@ -171,28 +195,19 @@ TEST_CASE("whole runs are deterministic at any thread count and resume exactly (
   CHECK(ra->eval_logits.values == rb->eval_logits.values);
 
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_resume_test";
-  std::filesystem::remove_all(dir);
-  o.checkpoint_dir = dir.string();
-  o.resume = true;
   qc::ir::Graph c = start;
-  std::vector<double> losses;
-  for (int64_t stop : {2, 2, 3}) {  // stops at steps 2, 4 (the phase boundary) and runs to 8 in the third call
-    o.stop_after = stop == 3 ? -1 : stop;
-    auto rc = qc::qat::Train(c, data, o);
-    REQUIRE_MESSAGE(rc.ok(), rc.status().ToString());
-    losses.insert(losses.end(), rc->step_losses.begin(), rc->step_losses.end());
-    if (stop == 3) {
-      REQUIRE(rc->curve.size() == ra->curve.size());
-      for (size_t i = 0; i < rc->curve.size(); ++i) {
-        CHECK(rc->curve[i].step == ra->curve[i].step);
-        CHECK(rc->curve[i].score == ra->curve[i].score);
-        CHECK(rc->curve[i].loss == ra->curve[i].loss);
-      }
-      CHECK(rc->best_score == ra->best_score);
-      CHECK(rc->best_step == ra->best_step);
-    }
+  // Stops at steps 2, 4 (the phase boundary) and runs to 8 in the third call.
+  const PiecewiseRun pieces = RunInPieces(c, data, o, dir, {2, 2, -1});
+  const qc::qat::TrainResult& rc = pieces.last;
+  REQUIRE(rc.curve.size() == ra->curve.size());
+  for (size_t i = 0; i < rc.curve.size(); ++i) {
+    CHECK(rc.curve[i].step == ra->curve[i].step);
+    CHECK(rc.curve[i].score == ra->curve[i].score);
+    CHECK(rc.curve[i].loss == ra->curve[i].loss);
   }
-  CHECK(losses == ra->step_losses);
+  CHECK(rc.best_score == ra->best_score);
+  CHECK(rc.best_step == ra->best_step);
+  CHECK(pieces.losses == ra->step_losses);
   CHECK(SameConstants(c, a));
   CHECK(std::filesystem::exists(dir / "best.pt"));
   std::filesystem::remove_all(dir);
@@ -294,18 +309,8 @@ TEST_CASE("learned activation clips train at their own lr, resume exactly and re
   CHECK(moved >= 10);
 
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_clip_resume_test";
-  std::filesystem::remove_all(dir);
-  o.checkpoint_dir = dir.string();
-  o.resume = true;
   qc::ir::Graph c = start;
-  std::vector<double> losses;
-  for (int64_t stop : {3, -1}) {
-    o.stop_after = stop;
-    auto rc = qc::qat::Train(c, data, o);
-    REQUIRE_MESSAGE(rc.ok(), rc.status().ToString());
-    losses.insert(losses.end(), rc->step_losses.begin(), rc->step_losses.end());
-  }
-  CHECK(losses == ra->step_losses);
+  CHECK(RunInPieces(c, data, o, dir, {3, -1}).losses == ra->step_losses);
   CHECK(clips_of(c) == trained);
   CHECK(SameConstants(c, a));
   std::filesystem::remove_all(dir);
@@ -335,25 +340,14 @@ TEST_CASE("a weight average leaves training alone, is what is scored and written
   }
 
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_average_resume_test";
-  std::filesystem::remove_all(dir);
-  o.checkpoint_dir = dir.string();
-  o.resume = true;
   qc::ir::Graph c = start;
-  std::vector<double> losses;
-  for (int64_t stop : {2, 2, -1}) {  // stops at step 2 and at the phase boundary
-    o.stop_after = stop;
-    auto rc = qc::qat::Train(c, data, o);
-    REQUIRE_MESSAGE(rc.ok(), rc.status().ToString());
-    losses.insert(losses.end(), rc->step_losses.begin(), rc->step_losses.end());
-    if (stop < 0) {
-      REQUIRE(rc->curve.size() == r_avg->curve.size());
-      for (size_t i = 0; i < rc->curve.size(); ++i) {
-        CHECK(rc->curve[i].score == r_avg->curve[i].score);
-        CHECK(rc->curve[i].raw_score == r_avg->curve[i].raw_score);
-      }
-    }
+  const PiecewiseRun pieces = RunInPieces(c, data, o, dir, {2, 2, -1});  // stops at step 2 and at the phase boundary
+  REQUIRE(pieces.last.curve.size() == r_avg->curve.size());
+  for (size_t i = 0; i < pieces.last.curve.size(); ++i) {
+    CHECK(pieces.last.curve[i].score == r_avg->curve[i].score);
+    CHECK(pieces.last.curve[i].raw_score == r_avg->curve[i].raw_score);
   }
-  CHECK(losses == r_avg->step_losses);
+  CHECK(pieces.losses == r_avg->step_losses);
   CHECK(SameConstants(c, averaged));
   std::filesystem::remove_all(dir);
 }
