@@ -1,8 +1,13 @@
 // Batch tensors, evaluation and checkpoints for the trainer (qat/trainer_support.h).
 #include "qat/trainer_support.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "qat/shard_runner.h"
@@ -145,6 +150,21 @@ void ReadState(torch::serialize::InputArchive& archive, TrainerState& state) {
   }
 }
 
+// fsyncs `path` (a file or, with O_DIRECTORY, a directory), so that a crash after the rename cannot leave an empty
+// or partial checkpoint under the final name.
+Status SyncPath(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
+  if (fd < 0) return Internal("checkpoint: cannot open " + path + " to fsync it: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // Some filesystems cannot fsync a directory (EINVAL); the rename itself is still atomic there.
+  if (rc != 0 && !(directory && err == EINVAL)) {
+    return Internal("checkpoint: fsync of " + path + " failed: " + std::strerror(err));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
@@ -177,9 +197,14 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
     const std::string tmp = path + ".tmp";
     archive.save_to(tmp);
     std::error_code ec;
+    if (Status synced = SyncPath(tmp, /*directory=*/false); !synced.ok()) {
+      std::filesystem::remove(tmp, ec);
+      return synced;
+    }
     std::filesystem::rename(tmp, path, ec);
     if (ec) return Internal("checkpoint " + path + ": rename failed: " + ec.message());
-    return Status::Ok();
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    return SyncPath(dir.empty() ? "." : dir, /*directory=*/true);
   });
 }
 
