@@ -110,6 +110,7 @@ std::string ResumeSettings(const TrainerOptions& o, const TrainData& data, const
   s.Add("metric", MetricName(o.metric));
   s.Add("keep best", o.keep_best);
   if (o.average_decay > 0.0) s.Add("weight average decay", o.average_decay);  // absent before averaging existed
+  if (o.average_tail > 0.0) s.Add("weight average tail", o.average_tail);
   s.Add("logits output", o.logits_output);
   s.Add("optimizer", OptimizerName(o.optimizer.kind));
   s.Add("lr", o.optimizer.lr);

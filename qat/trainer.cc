@@ -1,7 +1,9 @@
 // The training loop (qat/trainer.h): phases, steps, evaluation, checkpoints, write-back.
 #include "qat/trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -73,9 +75,15 @@ class Run {
       state_.settings = ResumeSettings(o_, data_, losses_, graph_);
       std::filesystem::create_directories(o_.checkpoint_dir);
     }
-    if (o_.average_decay > 0.0) {
-      average_.emplace(o_.average_decay);
+    if (o_.average_decay > 0.0 || o_.average_tail > 0.0) {
+      average_.emplace(o_.average_tail > 0.0 ? WeightAverage::Uniform() : WeightAverage(o_.average_decay));
       average_->Reset(Trainable(*student_));
+      // The average restarts where TI's step 2 starts (step 1 trains another network: the teacher's parts wired in).
+      average_restart_ = o_.mode == DistillMode::kTi ? plan_.step1 : 0;
+      if (o_.average_tail > 0.0) {
+        const auto tail = static_cast<int64_t>(std::ceil(o_.average_tail * static_cast<double>(o_.steps)));
+        average_restart_ = std::max(average_restart_, o_.steps - tail);
+      }
     }
     if (o_.resume && !last.empty() && std::filesystem::exists(last)) {
       QC_ASSIGN_OR_RETURN(const TrainerState peek, ReadCheckpointState(last));
@@ -102,8 +110,8 @@ class Run {
       const int phase = PhaseOf(state_.step);
       if (phase == 2 && optimizer_phase_ == 1) {
         MakeOptimizer(2);
-        if (average_) average_->Reset(Trainable(*student_));  // step 2 starts from step 1's raw weights
       }
+      if (average_ && state_.step == average_restart_ && state_.step > 0) average_->Reset(Trainable(*student_));
       const int64_t epoch = state_.step / batches_per_epoch;
       if (epoch != cached_epoch_) {
         batches_ = MakeBatches(data_.train, static_cast<size_t>(o_.batch_size), o_.seed, epoch, o_.bucketing);
@@ -116,7 +124,7 @@ class Run {
       Progress p;
       p.lr = optimizer_->CurrentLr();
       QC_ASSIGN_OR_RETURN(double loss, Step(batch, mode));
-      if (average_) average_->Update(Trainable(*student_));
+      if (average_ && (o_.average_tail == 0.0 || state_.step >= average_restart_)) average_->Update(Trainable(*student_));
       ++state_.step;
       ++steps_here;
       result_.step_losses.push_back(loss);
@@ -131,11 +139,12 @@ class Run {
                                                      state_.step == o_.steps);
       if (eval_now) {
         std::optional<double> raw_score;
-        if (average_) {  // the average is what gets scored and kept; the raw score says what averaging changed
+        if (AverageActive()) {  // the average is what gets scored and kept; the raw score says what averaging changed
           QC_ASSIGN_OR_RETURN(raw_score, EvalOf(*student_));
           average_->Exchange(Trainable(*student_));
         }
         QC_ASSIGN_OR_RETURN(const double score, EvalOf(*student_));
+        if (average_ && !raw_score) raw_score = score;  // before a tail average starts, both are the raw weights
         state_.curve.push_back(EvalPoint{
             state_.step, score, state_.loss_since_eval / static_cast<double>(state_.steps_since_eval), raw_score});
         state_.loss_since_eval = 0.0;
@@ -150,7 +159,7 @@ class Run {
             QC_RETURN_IF_ERROR(SaveCheckpoint(o_.checkpoint_dir + "/best.pt", *student_, nullptr, state_));
           }
         }
-        if (average_) average_->Exchange(Trainable(*student_));  // back to the raw weights to train on
+        if (AverageActive()) average_->Exchange(Trainable(*student_));  // back to the raw weights to train on
       }
       if (!last.empty() && (eval_now || state_.step == o_.steps ||
                             (o_.stop_after >= 0 && steps_here == o_.stop_after))) {
@@ -167,7 +176,7 @@ class Run {
     result_.steps_done = state_.step;
     if (state_.step == o_.steps) {
       result_.exported_step = state_.step;
-      if (average_) average_->Exchange(Trainable(*student_));  // the last state is the average
+      if (AverageActive()) average_->Exchange(Trainable(*student_));  // the last state is the average
       if (o_.keep_best && state_.best_step != state_.step) {
         TrainerState best_state;  // only the weights matter; the run's own state stays
         QC_RETURN_IF_ERROR(LoadCheckpoint(o_.checkpoint_dir + "/best.pt", *student_, nullptr, &best_state));
@@ -191,6 +200,12 @@ class Run {
     if (!(o_.average_decay >= 0.0 && o_.average_decay < 1.0)) {
       return InvalidArgument("trainer: average_decay must be in [0, 1) (0: no weight average)");
     }
+    if (!(o_.average_tail >= 0.0 && o_.average_tail <= 1.0)) {
+      return InvalidArgument("trainer: average_tail must be in [0, 1] (0: no tail average)");
+    }
+    if (o_.average_decay > 0.0 && o_.average_tail > 0.0) {
+      return InvalidArgument("trainer: average_decay and average_tail exclude each other");
+    }
     if (o_.keep_best && (data_.eval.empty() || o_.checkpoint_dir.empty())) {
       return InvalidArgument("trainer: keep_best needs eval data and a checkpoint_dir");
     }
@@ -204,6 +219,11 @@ class Run {
 
   Status SaveLast(const std::string& path) const {
     return SaveCheckpoint(path, *student_, optimizer_.get(), state_, average_ ? &*average_ : nullptr);
+  }
+
+  // Whether the average holds at least one update of its current window (a tail average starts late).
+  bool AverageActive() const {
+    return average_.has_value() && (o_.average_tail == 0.0 || state_.step > average_restart_);
   }
 
   int PhaseOf(int64_t step) const { return (o_.mode == DistillMode::kTi && step >= plan_.step1) ? 2 : 1; }
@@ -302,7 +322,8 @@ class Run {
   DistillLossConfig losses_;
   std::unique_ptr<TorchModel> student_, teacher_;
   std::unique_ptr<BertAdam> optimizer_;
-  std::optional<WeightAverage> average_;  ///< set when average_decay > 0
+  std::optional<WeightAverage> average_;  ///< set when average_decay or average_tail > 0
+  int64_t average_restart_ = 0;           ///< the step at which the average last restarts (Reset)
   int optimizer_phase_ = 1;
   TwoStepPlan plan_;
   std::unique_ptr<TiScheduler> scheduler_;

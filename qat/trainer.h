@@ -13,7 +13,8 @@
 //             §3.3 loss set. Same total budget as a kKd run of `steps`.
 //   Learned activation clips (quant.learn_act_clip) train with the weights at their own lr (act_clip_lr) and are
 //   checkpointed with them. With average_decay > 0 every evaluation, best.pt and the write-back use an exponential
-//   moving average of the trained tensors instead of the raw ones (qat/weight_average.h). The student is evaluated
+//   moving average of the trained tensors instead of the raw ones (qat/weight_average.h); with average_tail > 0, the
+//   plain mean of the states after each of the last steps (before that tail, the raw weights). The student is evaluated
 //   every eval_every steps (and at the end) on the eval set without intervention, next to the teacher's score; the best
 //   and the last states are checkpointed (checkpoint_dir/best.pt, last.pt). last.pt holds parameters, optimizer
 //   moments, step, phase and curve, and batches are a pure function of (seed, step), so a resumed run continues bit for
@@ -97,6 +98,10 @@ struct TrainerOptions {
   /// > 0: evaluate, keep and write back an exponential moving average of the trained tensors with this decay per
   /// step (qat/weight_average.h; e.g. 0.99), restarted at TI's step 2; training continues from the raw weights.
   double average_decay = 0.0;
+  /// In (0, 1]: as average_decay, but the plain mean of the states after each of the last ceil(average_tail · steps)
+  /// steps (Polyak's tail average; within TI's step 2 when the tail reaches back further). Evaluations before the tail
+  /// score the raw weights. Exclusive with average_decay.
+  double average_tail = 0.0;
   int64_t stop_after = -1;     ///< >= 0: return after this many steps (interruption; tests resume), no write-back
   /// Polled before every step: true stops the run there (as stop_after does), after saving last.pt when
   /// checkpoint_dir is set. For Ctrl-C: the caller's signal handler sets a flag this reads.
@@ -108,7 +113,8 @@ struct EvalPoint {
   int64_t step = 0;
   double score = 0.0;  ///< student metric
   double loss = 0.0;   ///< mean training loss since the previous point
-  /// With a weight average (average_decay > 0), `score` is the average's and this is the raw weights' at the same step
+  /// With a weight average (average_decay or average_tail > 0), `score` is the average's and this is the raw weights'
+  /// at the same step (equal to `score` before a tail average starts)
   std::optional<double> raw_score;
 };
 

@@ -1,4 +1,4 @@
-// Exponential moving average of the trained tensors (qat/weight_average.h).
+// Running average of the trained tensors (qat/weight_average.h).
 #include "qat/weight_average.h"
 
 #include <algorithm>
@@ -14,6 +14,7 @@ void WeightAverage::Reset(const std::vector<torch::Tensor>& params) {
 
 double WeightAverage::NextDecay() const {
   const auto n = static_cast<double>(updates_);
+  if (uniform_) return n / (n + 1.0);
   return std::min(decay_, (1.0 + n) / (10.0 + n));
 }
 

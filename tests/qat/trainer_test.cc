@@ -20,102 +20,16 @@
 #include "qat/trainer.h"
 #include "qat/trainer_support.h"
 #include "tests/qat/synthetic_encoder.h"
+#include "tests/qat/trainer_fixtures.h"
 #include "tests/support/test_paths.h"
 
+using namespace qc::qat::test;  // NOLINT(google-build-using-namespace): the shared fixtures
+
 namespace {
-
-std::filesystem::path Shared(const std::string& relative) { return qc::test::SharedDir() / "data" / relative; }
-
-// The SST-2 cases need ../shared/data; without it they say so and skip.
-bool HaveGlueData() {
-  if (std::filesystem::exists(Shared("glue/SST-2/train.tsv"))) return true;
-  MESSAGE("skipping: shared GLUE data not found at " << Shared("glue").string() << " (../shared is absent)");
-  return false;
-}
-
-qc::ir::Graph TinyClassifier() {
-  qc::qat::test::SyntheticEncoderSpec spec;
-  spec.vocab = 30522;
-  spec.labels = 2;
-  spec.hidden = 32;
-  spec.ffn = 64;
-  spec.max_positions = 64;
-  return qc::qat::test::BuildSyntheticEncoder(spec).value();
-}
-
-// 200 SST-2 training rows and 100 dev rows, tokenized with the bert-base-uncased vocabulary, length <= 32.
-const qc::qat::TrainData& Sst2() {
-  static const qc::qat::TrainData data = [] {
-    std::ifstream in(Shared("bert-base-uncased/vocab.txt"), std::ios::binary);
-    const std::string vocab((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto tok = qc::WordPieceTokenizer::FromVocabText(vocab).value();
-    qc::qat::DatasetOptions o;
-    o.max_examples = 200;
-    auto train = qc::qat::ReadGlueTsv(Shared("glue/SST-2/train.tsv").string(), o).value();
-    o.max_examples = 100;
-    auto dev = qc::qat::ReadGlueTsv(Shared("glue/SST-2/dev.tsv").string(), o).value();
-    qc::qat::TrainData d;
-    d.train = qc::qat::EncodeDataset(tok, train, 32).value();
-    d.eval = qc::qat::EncodeDataset(tok, dev, 32).value();
-    return d;
-  }();
-  return data;
-}
-
-bool SameConstants(const qc::ir::Graph& a, const qc::ir::Graph& b) {
-  if (a.num_values() != b.num_values()) return false;
-  for (size_t i = 0; i < a.num_values(); ++i) {
-    const auto& ca = a.value(static_cast<qc::ir::ValueId>(i)).constant;
-    const auto& cb = b.value(static_cast<qc::ir::ValueId>(i)).constant;
-    if (static_cast<bool>(ca) != static_cast<bool>(cb)) return false;
-    if (ca && (ca->byte_size() != cb->byte_size() ||
-               std::memcmp(ca->raw_data(), cb->raw_data(), ca->byte_size()) != 0)) {
-      return false;
-    }
-  }
-  return true;
-}
 
 double Mean(const std::vector<double>& v, size_t from, size_t to) {
   return std::accumulate(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to),
                          0.0) / static_cast<double>(to - from);
-}
-
-// Eight TI steps (four under intervention), evaluated every three: small enough for seconds, long enough to cross
-// the phase boundary between evaluations.
-qc::qat::TrainerOptions EightTiSteps() {
-  qc::qat::TrainerOptions o;
-  o.mode = qc::qat::DistillMode::kTi;
-  o.steps = 8;
-  o.ti_steps = 4;
-  o.batch_size = 16;
-  o.optimizer.lr = 1e-3;
-  o.eval_every = 3;
-  o.threads = 1;
-  return o;
-}
-
-// A run cut into calls that stop after `stops` steps each (-1: to the end), each call resuming from the previous
-// one's dir/last.pt (the directory starts empty): every call's step losses in order, and the last call's result.
-struct PiecewiseRun {
-  std::vector<double> losses;
-  qc::qat::TrainResult last;
-};
-
-PiecewiseRun RunInPieces(qc::ir::Graph& graph, const qc::qat::TrainData& data, qc::qat::TrainerOptions o,
-                         const std::filesystem::path& dir, std::initializer_list<int64_t> stops) {
-  std::filesystem::remove_all(dir);
-  o.checkpoint_dir = dir.string();
-  o.resume = true;
-  PiecewiseRun run;
-  for (int64_t stop : stops) {
-    o.stop_after = stop;
-    auto r = qc::qat::Train(graph, data, o);
-    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-    run.losses.insert(run.losses.end(), r->step_losses.begin(), r->step_losses.end());
-    run.last = std::move(*r);
-  }
-  return run;
 }
 
 }  // namespace
@@ -313,42 +227,6 @@ TEST_CASE("learned activation clips train at their own lr, resume exactly and re
   CHECK(RunInPieces(c, data, o, dir, {3, -1}).losses == ra->step_losses);
   CHECK(clips_of(c) == trained);
   CHECK(SameConstants(c, a));
-  std::filesystem::remove_all(dir);
-}
-
-TEST_CASE("a weight average leaves training alone, is what is scored and written back, and resumes exactly") {
-  if (!HaveGlueData()) return;
-  const qc::qat::TrainData& data = Sst2();
-  const qc::ir::Graph start = TinyClassifier();
-  qc::qat::TrainerOptions o = EightTiSteps();  // the average restarts at TI's step 2
-  qc::ir::Graph raw = start, averaged = start;
-  auto r_raw = qc::qat::Train(raw, data, o);
-  o.average_decay = 0.9;
-  auto r_avg = qc::qat::Train(averaged, data, o);
-  REQUIRE((r_raw.ok() && r_avg.ok()));
-  CHECK(r_avg->step_losses == r_raw->step_losses);  // training runs on the raw weights
-  CHECK_FALSE(SameConstants(averaged, raw));
-  CHECK(r_avg->eval_logits.values != r_raw->eval_logits.values);
-  std::vector<double> targets;
-  for (const qc::qat::EncodedExample& e : data.eval) targets.push_back(e.label);
-  CHECK(qc::qat::MetricOfLogits(o.metric, r_avg->eval_logits, targets) == r_avg->last_score);
-  REQUIRE(r_avg->curve.size() == r_raw->curve.size());
-  for (size_t i = 0; i < r_avg->curve.size(); ++i) {  // next to each score, the raw weights' (the raw run's)
-    CHECK_FALSE(r_raw->curve[i].raw_score.has_value());
-    REQUIRE(r_avg->curve[i].raw_score.has_value());
-    CHECK(*r_avg->curve[i].raw_score == r_raw->curve[i].score);
-  }
-
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_average_resume_test";
-  qc::ir::Graph c = start;
-  const PiecewiseRun pieces = RunInPieces(c, data, o, dir, {2, 2, -1});  // stops at step 2 and at the phase boundary
-  REQUIRE(pieces.last.curve.size() == r_avg->curve.size());
-  for (size_t i = 0; i < pieces.last.curve.size(); ++i) {
-    CHECK(pieces.last.curve[i].score == r_avg->curve[i].score);
-    CHECK(pieces.last.curve[i].raw_score == r_avg->curve[i].raw_score);
-  }
-  CHECK(pieces.losses == r_avg->step_losses);
-  CHECK(SameConstants(c, averaged));
   std::filesystem::remove_all(dir);
 }
 

@@ -210,6 +210,17 @@ TEST_CASE("--average-weights: the .qm is the averaged student, and the report ho
   CHECK(report.find("\"eval accuracy, raw weights (not exported)\"") != std::string::npos);
 }
 
+TEST_CASE("--average-tail: the .qm is the mean of the last steps' states; earlier evaluations are the raw weights'") {
+  const fs::path json = Dir() / "tail.json";
+  const Result r = Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 12 --eval-every 4 --average-tail 0.25 -o " +
+                             Q(Dir() / "tail.qm") + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("same prediction on 100") != std::string::npos);
+  const std::string report = ReadBytes(json);
+  CHECK(report.find("weights averaged over the last 25% of the steps") != std::string::npos);
+  CHECK(report.find("\"eval accuracy, raw weights (not exported)\"") != std::string::npos);
+}
+
 TEST_CASE("--act-groups: the student trains with grouped activation scales and the .qm runs them") {
   const fs::path out = Dir() / "act_groups.qm";
   const fs::path json = Dir() / "act_groups.json";
@@ -255,6 +266,9 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
       {"--bits 8 --act-groups 2 --calib " + Q(Data().train) + out, 2},  // static scales have one amax
       {"--bits 2 --distill kd --average-weights 1" + data + out, 2},    // a decay below 1
       {"--bits 2 --average-weights 0.99" + out, 2},                     // nothing trained to average
+      {"--bits 2 --distill kd --average-tail 1.5" + data + out, 2},     // a fraction of the steps
+      {"--bits 2 --average-tail 0.25" + out, 2},                        // nothing trained to average
+      {"--bits 2 --distill kd --average-tail 0.25 --average-weights 0.9" + data + out, 2},  // one kind of average
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);

@@ -8,7 +8,7 @@
 #   tools/experiments/glue_qat.sh [--tasks "RTE CoLA SST-2"] [--seeds "1 2 3"] [--modes "kd kdqat ti"]
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
-#                                 [--lr X] [--act-groups N] [--ti-steps N] [--average-weights D]
+#                                 [--lr X] [--act-groups N] [--ti-steps N] [--average-weights D | --average-tail F]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 300; SST-2 len 64 batch 32 N 300 (the paper's 1,605 and 6,315 do not fit
@@ -34,6 +34,7 @@ student_lr=2e-5  # method.md §5; the same for every mode
 act_groups=""    # --act-groups N for the students (per-embedding-group activation scales); "" = one scale
 ti_steps=""      # --ti-steps N for --distill ti; "" = qcompress's default, 10% of the steps
 average=""       # --average-weights D for the students; "" = the raw weights
+tail=""          # --average-tail F for the students; "" = the raw weights
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,10 +52,11 @@ while [ $# -gt 0 ]; do
     --act-groups) act_groups="$2"; shift 2 ;;
     --ti-steps) ti_steps="$2"; shift 2 ;;
     --average-weights) average="$2"; shift 2 ;;
+    --average-tail) tail="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
     *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
          "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--act-groups N]" \
-         "[--ti-steps N] [--average-weights D]" \
+         "[--ti-steps N] [--average-weights D | --average-tail F]" \
          "[--no-doc]" >&2; exit 2 ;;
   esac
 done
@@ -99,7 +101,7 @@ for task in $tasks; do
       "$qcompress" "$teacher" --bits 2 --distill "$mode" --data "$train" --eval "$dev" --metric "$metric" \
         --max-length "$len" --batch-size "$batch" --steps "$steps" --eval-every $((steps / 12 > 0 ? steps / 12 : 1)) \
         --lr "$student_lr" --seed "$seed" ${act_groups:+--act-groups "$act_groups"} \
-        ${average:+--average-weights "$average"} \
+        ${average:+--average-weights "$average"} ${tail:+--average-tail "$tail"} \
         "${ti_flags[@]}" -o "$out.qm" --report "$out.json" \
         || true  # a failed gate still reports
     done

@@ -129,7 +129,7 @@ def main():
                                 f"{statistics.mean(a for a, _ in spread):.4f} averaged, "
                                 f"{statistics.mean(b for _, b in spread):.4f} raw (mean over seeds)")
         if averaged:
-            lines += ["", "Weight average (`--average-weights`), per seed: " + "; ".join(averaged) + "."]
+            lines += ["", "Weight average (`--average-weights` or `--average-tail`), per seed: " + "; ".join(averaged) + "."]
         if "kd" in finals and any(m == "ti" for m, _, _ in runs):
             reach = []
             for mode, seed, c in runs:

@@ -117,6 +117,15 @@ class CompressRun {
     if (o_.average_decay > 0 && !training_ && !o_.finetune) {
       return Usage("--average-weights averages trained weights: use it with --distill kd|kdqat|ti or --finetune");
     }
+    if (!(o_.average_tail >= 0 && o_.average_tail <= 1)) {
+      return Usage("--average-tail takes the fraction of the steps to average, in (0, 1], e.g. 0.25 (0: no average)");
+    }
+    if (o_.average_tail > 0 && !training_ && !o_.finetune) {
+      return Usage("--average-tail averages trained weights: use it with --distill kd|kdqat|ti or --finetune");
+    }
+    if (o_.average_tail > 0 && o_.average_decay > 0) {
+      return Usage("--average-tail and --average-weights are two ways to average: give one");
+    }
     if (!o_.data_path.empty() && !training_ && !o_.finetune) {
       return Usage("--data is training data: use it with --distill kd|kdqat|ti or --finetune (--calib for PTQ)");
     }
@@ -205,6 +214,7 @@ class CompressRun {
     plan.optimizer = o_.optimizer;
     plan.keep_best = o_.keep == "best";
     plan.average_decay = o_.average_decay;
+    plan.average_tail = o_.average_tail;
     plan.seed = o_.seed;
     plan.threads = Threads();
     plan.eval_every = o_.eval_every > 0 ? o_.eval_every : std::max<int64_t>(1, plan.steps / 10);

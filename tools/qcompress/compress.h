@@ -47,6 +47,7 @@ struct CompressOptions {
   double act_clip_lr = 1e-4;           ///< their learning rate (BinaryBERT's clip_lr)
   std::string keep = "last";  ///< which trained state is exported: last, or best (by the --eval metric)
   double average_decay = 0.0;  ///< --average-weights: decay of the weights' moving average; 0 = raw weights
+  double average_tail = 0.0;   ///< --average-tail: fraction of the steps whose states are averaged; 0 = raw weights
   uint64_t seed = 42;
   int threads = 0;           ///< 0: all cores
   int64_t ti_steps = 0;      ///< TI step 1; 0: 10% of the steps (at least 1)

@@ -162,6 +162,11 @@ Reference: docs/cli.md)");
                  "0: the raw weights). Steadies a ternary run's last state; --keep best picks among averaged states")
       ->capture_default_str()
       ->group(kTrain);
+  app.add_option("--average-tail", compress.average_tail,
+                 "Evaluate and export the plain mean of the weights after each of the last F of the steps (e.g. 0.25; "
+                 "0: the raw weights). Earlier evaluations score the raw weights. Excludes --average-weights")
+      ->capture_default_str()
+      ->group(kTrain);
   app.add_option("--seed", compress.seed, "Seed for batch order, head initialization and TI schedules")
       ->capture_default_str()
       ->group(kTrain);

@@ -36,6 +36,7 @@ struct TrainingPlan {
   std::string optimizer = "bertadam";  ///< bertadam or adamw
   bool keep_best = false;  ///< export the state with the best --eval score instead of the last
   double average_decay = 0.0;  ///< > 0: evaluate and export a moving average of the weights (qat/weight_average.h)
+  double average_tail = 0.0;   ///< > 0: the same with the plain mean of the last steps' states (TrainerOptions)
   uint64_t seed = 42;
   int threads = 1;
   int64_t eval_every = 0;

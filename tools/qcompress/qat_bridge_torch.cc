@@ -62,6 +62,7 @@ Expected<TrainingOutcome> RunTraining(ir::Graph& graph, const TaskData& task, co
   o.optimizer.kind = plan.optimizer == "adamw" ? qat::OptimizerKind::kAdamW : qat::OptimizerKind::kBertAdam;
   o.keep_best = plan.keep_best;
   o.average_decay = plan.average_decay;
+  o.average_tail = plan.average_tail;
   o.seed = plan.seed;
   o.threads = plan.threads;
   o.eval_every = plan.eval_every;
