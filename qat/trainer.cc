@@ -124,7 +124,9 @@ class Run {
       Progress p;
       p.lr = optimizer_->CurrentLr();
       QC_ASSIGN_OR_RETURN(double loss, Step(batch, mode));
-      if (average_ && (o_.average_tail == 0.0 || state_.step >= average_restart_)) average_->Update(Trainable(*student_));
+      if (average_ && (o_.average_tail == 0.0 || state_.step >= average_restart_)) {
+        average_->Update(Trainable(*student_));
+      }
       ++state_.step;
       ++steps_here;
       result_.step_losses.push_back(loss);

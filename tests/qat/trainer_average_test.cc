@@ -53,7 +53,6 @@ TEST_CASE("a weight average leaves training alone, is what is scored and written
   std::filesystem::remove_all(dir);
 }
 
-
 namespace {
 
 // The float constants of `g` in value order (the trained latent weights after write-back, and the untouched ones).

@@ -21,7 +21,9 @@
 
 namespace qc::qat::test {
 
-inline std::filesystem::path Shared(const std::string& relative) { return qc::test::SharedDir() / "data" / relative; }
+inline std::filesystem::path Shared(const std::string& relative) {
+  return qc::test::SharedDir() / "data" / relative;
+}
 
 // The SST-2 cases need ../shared/data; without it they say so and skip.
 inline bool HaveGlueData() {
@@ -65,8 +67,8 @@ inline bool SameConstants(const qc::ir::Graph& a, const qc::ir::Graph& b) {
     const auto& ca = a.value(static_cast<qc::ir::ValueId>(i)).constant;
     const auto& cb = b.value(static_cast<qc::ir::ValueId>(i)).constant;
     if (static_cast<bool>(ca) != static_cast<bool>(cb)) return false;
-    if (ca && (ca->byte_size() != cb->byte_size() ||
-               std::memcmp(ca->raw_data(), cb->raw_data(), ca->byte_size()) != 0)) {
+    if (ca &&
+        (ca->byte_size() != cb->byte_size() || std::memcmp(ca->raw_data(), cb->raw_data(), ca->byte_size()) != 0)) {
       return false;
     }
   }
@@ -95,7 +97,7 @@ struct PiecewiseRun {
 };
 
 inline PiecewiseRun RunInPieces(qc::ir::Graph& graph, const qc::qat::TrainData& data, qc::qat::TrainerOptions o,
-                         const std::filesystem::path& dir, std::initializer_list<int64_t> stops) {
+                                const std::filesystem::path& dir, std::initializer_list<int64_t> stops) {
   std::filesystem::remove_all(dir);
   o.checkpoint_dir = dir.string();
   o.resume = true;

@@ -212,8 +212,9 @@ TEST_CASE("--average-weights: the .qm is the averaged student, and the report ho
 
 TEST_CASE("--average-tail: the .qm is the mean of the last steps' states; earlier evaluations are the raw weights'") {
   const fs::path json = Dir() / "tail.json";
-  const Result r = Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 12 --eval-every 4 --average-tail 0.25 -o " +
-                             Q(Dir() / "tail.qm") + " --report " + Q(json));
+  const Result r =
+      Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 12 --eval-every 4 --average-tail 0.25 -o " +
+                Q(Dir() / "tail.qm") + " --report " + Q(json));
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   CHECK(r.output.find("same prediction on 100") != std::string::npos);
   const std::string report = ReadBytes(json);

@@ -230,7 +230,8 @@ std::string ConfigSummary(const CompressOptions& o, const passes::QuantConfig* q
     if (plan->optimizer != "bertadam") s << ", " << plan->optimizer;
     if (plan->quant.learn_act_clip) s << ", learned activation clips (lr " << plan->act_clip_lr << ")";
     if (plan->average_decay > 0) s << ", weights averaged (decay " << plan->average_decay << ")";
-    if (plan->average_tail > 0) s << ", weights averaged over the last " << plan->average_tail * 100 << "% of the steps";
+    if (plan->average_tail > 0)
+      s << ", weights averaged over the last " << plan->average_tail * 100 << "% of the steps";
     if (plan->keep_best) s << ", best state kept";
     if (plan->mode == "ti") s << ", TI " << plan->ti_mode << " for " << plan->ti_steps << " steps";
     s << ", max length " << max_length;
