@@ -8,10 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <initializer_list>
 #include <numeric>
 #include <random>
 
@@ -21,7 +18,6 @@
 #include "qat/trainer_support.h"
 #include "tests/qat/synthetic_encoder.h"
 #include "tests/qat/trainer_fixtures.h"
-#include "tests/support/test_paths.h"
 
 using namespace qc::qat::test;  // NOLINT(google-build-using-namespace): the shared fixtures
 
