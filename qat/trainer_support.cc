@@ -1,15 +1,9 @@
 // Batch tensors, evaluation and checkpoints for the trainer (qat/trainer_support.h).
 #include "qat/trainer_support.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 
+#include "ir/atomic_file.h"
 #include "qat/shard_runner.h"
 #include "qat/torch_guard.h"
 
@@ -150,21 +144,6 @@ void ReadState(torch::serialize::InputArchive& archive, TrainerState& state) {
   }
 }
 
-// fsyncs `path` (a file or, with O_DIRECTORY, a directory), so that a crash after the rename cannot leave an empty
-// or partial checkpoint under the final name.
-Status SyncPath(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0));
-  if (fd < 0) return Internal("checkpoint: cannot open " + path + " to fsync it: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  // Some filesystems cannot fsync a directory (EINVAL); the rename itself is still atomic there.
-  if (rc != 0 && !(directory && err == EINVAL)) {
-    return Internal("checkpoint: fsync of " + path + " failed: " + std::strerror(err));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status SaveCheckpoint(const std::string& path, const TorchModel& model, const BertAdam* optimizer,
@@ -194,17 +173,21 @@ Status SaveCheckpoint(const std::string& path, const TorchModel& model, const Be
       archive.write("state.raw_scores", torch::tensor(raw, torch::kDouble));
     }
     archive.write("state.settings", c10::IValue(state.settings));
-    const std::string tmp = path + ".tmp";
-    archive.save_to(tmp);
-    std::error_code ec;
-    if (Status synced = SyncPath(tmp, /*directory=*/false); !synced.ok()) {
-      std::filesystem::remove(tmp, ec);
-      return synced;
+    // Through AtomicFile (temp file, fsync, rename, fsync of the directory): a crash mid-save leaves the previous
+    // checkpoint, never an empty or partial one under the final name.
+    QC_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
+    Status written = Status::Ok();
+    const auto append = [&](const void* data, size_t size) -> size_t {
+      if (written.ok()) written = file.Append(data, size);
+      return written.ok() ? size : 0;  // a short count makes LibTorch stop writing
+    };
+    try {
+      archive.save_to(append);
+    } catch (const c10::Error&) {
+      if (!written.ok()) return written;  // our I/O error, with its path and OS reason, not LibTorch's summary
+      throw;
     }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) return Internal("checkpoint " + path + ": rename failed: " + ec.message());
-    const std::string dir = std::filesystem::path(path).parent_path().string();
-    return SyncPath(dir.empty() ? "." : dir, /*directory=*/true);
+    return file.Commit();
   });
 }
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string_view>
 
-#include "exporters/qm/atomic_file.h"
+#include "ir/atomic_file.h"
 #include "runtime/format/qm_generated.h"
 
 namespace qc::qm {

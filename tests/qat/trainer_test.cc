@@ -287,6 +287,30 @@ TEST_CASE("trainer errors are Status values") {
   CHECK_FALSE(qc::qat::Train(g, bad, o).ok());  // ti_steps >= steps
 }
 
+TEST_CASE("checkpoints are replaced whole, leave no temp file, and a save that cannot write names the path") {
+  auto model = qc::qat::TorchModel::Build(TinyClassifier());
+  REQUIRE(model.ok());
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "qc_qat_checkpoint_save_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "last.pt").string();
+  qc::qat::TrainerState state;
+  state.step = 3;
+  REQUIRE(qc::qat::SaveCheckpoint(path, **model, nullptr, state).ok());
+  state.step = 4;
+  REQUIRE(qc::qat::SaveCheckpoint(path, **model, nullptr, state).ok());  // over the previous one
+  auto read = qc::qat::ReadCheckpointState(path);
+  REQUIRE(read.ok());
+  CHECK(read->step == 4);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+
+  const std::string missing = (dir / "gone" / "last.pt").string();
+  const qc::Status failed = qc::qat::SaveCheckpoint(missing, **model, nullptr, state);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.message().find(missing) != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 namespace {
 
 // Seconds per optimizer step of a KD-QAT run (teacher forward + fake-quant student forward/backward + BertAdam) on

@@ -1,6 +1,6 @@
 #include "qcompress/report_builder.h"
 
-#include "exporters/qm/atomic_file.h"
+#include "ir/atomic_file.h"
 
 namespace qc::tools {
 namespace {
@@ -59,7 +59,7 @@ report::Report BuildReport(const ReportInputs& in) {
 }
 
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  QC_ASSIGN_OR_RETURN(qm::AtomicFile file, qm::AtomicFile::Create(path));
+  QC_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
   QC_RETURN_IF_ERROR(file.Append(text.data(), text.size()));
   return file.Commit();
 }

@@ -23,7 +23,7 @@
 //   QC_RETURN_IF_ERROR(qc::report::Validate(r));
 //   spec.report_json = qc::report::ToJson(r);                           // embedded in the .qm
 //   const std::string html = qc::report::RenderHtml(r);                 // and beside it, written atomically:
-//   QC_ASSIGN_OR_RETURN(auto f, qc::qm::AtomicFile::Create(out + ".report.html"));   // exporters/qm/atomic_file.h
+//   QC_ASSIGN_OR_RETURN(auto f, qc::AtomicFile::Create(out + ".report.html"));   // ir/atomic_file.h
 //   QC_RETURN_IF_ERROR(f.Append(html.data(), html.size()));  QC_RETURN_IF_ERROR(f.Commit());
 #pragma once
 

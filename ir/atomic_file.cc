@@ -1,4 +1,4 @@
-#include "exporters/qm/atomic_file.h"
+#include "ir/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <utility>
 
-namespace qc::qm {
+namespace qc {
 namespace {
 
 constexpr size_t kBufferBytes = size_t{1} << 20;
@@ -160,4 +160,4 @@ Status AtomicFile::Commit() {
   return Status::Ok();
 }
 
-}  // namespace qc::qm
+}  // namespace qc

@@ -1,4 +1,4 @@
-// exporters/qm/atomic_file.h: write a file so that readers see either the old file or the complete new one.
+// ir/atomic_file.h: write a file so that readers see either the old file or the complete new one.
 //
 // Overview
 //   AtomicFile::Create makes a temp file "<dir>/.<name>.tmp-XXXXXX" next to the target (same filesystem, so the
@@ -7,8 +7,11 @@
 //   fsyncs the directory. If Commit() is not reached or fails, the destructor closes and unlinks the temp file, and
 //   the target is never touched. Errors name the path and the OS reason.
 //
+//   It lives in ir/ because every module that writes files (exporters/ for .qm, qat/ for checkpoints, tools/ for
+//   reports) builds on ir/; runtime/ only reads.
+//
 // Usage
-//   QC_ASSIGN_OR_RETURN(qc::qm::AtomicFile out, qc::qm::AtomicFile::Create("out/model.qm"));
+//   QC_ASSIGN_OR_RETURN(qc::AtomicFile out, qc::AtomicFile::Create("out/model.qm"));
 //   QC_RETURN_IF_ERROR(out.Append(bytes, n));
 //   QC_RETURN_IF_ERROR(out.WriteAt(0, header, sizeof(header)));
 //   QC_RETURN_IF_ERROR(out.Commit());
@@ -21,7 +24,7 @@
 
 #include "qcompress/status.h"
 
-namespace qc::qm {
+namespace qc {
 
 class AtomicFile {
  public:
@@ -58,4 +61,4 @@ class AtomicFile {
   std::vector<uint8_t> buffer_;
 };
 
-}  // namespace qc::qm
+}  // namespace qc
