@@ -112,6 +112,30 @@ TEST_CASE("Validate rejects what JSON cannot carry") {
   r = qc::test::SampleReport();
   r.metric->teacher = std::nan("");
   CHECK(qc::report::Validate(r).message().find("report.metric.teacher") == 0);
+  r = qc::test::SampleReport();
+  r.metric->trained_agreement = 1.5;
+  CHECK(qc::report::Validate(r).message() == "report.metric.trained_agreement: 1.5 is outside [0, 1]");
+}
+
+TEST_CASE("trained_agreement is optional, round-trips and is shown in the text and HTML renderings") {
+  const Report r = qc::test::SampleReport();
+  const std::string json = ToJson(r);
+  CHECK(json.find("\"trained_agreement\": 0.9995") != std::string::npos);
+  CHECK(qc::report::RenderText(r).find(".qm = trained: same prediction on 99.95% of eval examples") !=
+        std::string::npos);
+  CHECK(qc::report::RenderHtml(r).find(".qm = trained on 99.95%") != std::string::npos);
+  auto back = FromJson(json);
+  REQUIRE(back.ok());
+  CHECK(back->metric->trained_agreement == 0.9995);
+  Report without = r;
+  without.metric->trained_agreement.reset();  // a run without training: the field is omitted, not null
+  CHECK(ToJson(without).find("trained_agreement") == std::string::npos);
+  CHECK(qc::report::RenderText(without).find(".qm = trained") == std::string::npos);
+  auto back_without = FromJson(ToJson(without));
+  REQUIRE(back_without.ok());
+  CHECK_FALSE(back_without->metric->trained_agreement.has_value());
+  CHECK(ErrorOf(json.substr(0, json.find("\"trained_agreement\": ")) + "\"trained_agreement\": \"all\"" +
+                json.substr(json.find("0.9995") + 6)) == "report.metric.trained_agreement: expected a number");
 }
 
 TEST_CASE("metric gates") {

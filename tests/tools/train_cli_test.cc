@@ -185,6 +185,7 @@ TEST_CASE("--learn-act-clip: the .qm carries the trained clips and gives the tra
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   CHECK(r.output.find("same prediction on 100") != std::string::npos);
   const std::string report = ReadBytes(json);
+  CHECK(report.find("\"trained_agreement\": 1.0") != std::string::npos);  // the exact fraction, for CI scripts
   CHECK(report.find("learned activation clips (lr 0.05)") != std::string::npos);
   CHECK(report.find("overrides") == std::string::npos);  // the clips ride on internal overrides, not the user's
   // The per-layer rows print each Linear's annotation: trained clips moved from the 2.5 they started at.

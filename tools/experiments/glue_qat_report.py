@@ -28,7 +28,11 @@ def curve(report, raw=False):
 
 
 def agreement(report):
-    """qcompress warns when the .qm and the trained model agree on fewer than 99.9% of the eval predictions."""
+    """The share of eval predictions on which the .qm equals the trained model: metric.trained_agreement (reports
+    since 2026-12-07), else read off the warning qcompress gives below 99.9% (older reports)."""
+    exact = report.get("metric", {}).get("trained_agreement")
+    if exact is not None:
+        return f"{100.0 * exact:.2f}%"
     for w in report.get("warnings", []):
         m = re.search(r"predictions on only ([0-9.]+)%", w)
         if m:

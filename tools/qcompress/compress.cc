@@ -356,6 +356,8 @@ int CompressRun::ExportAndEvaluate() {
         out_ << std::setprecision(4) << "runtime vs trained (fake-quant) model: same prediction on "
              << 100.0 * agreement << "% of " << task_.eval.size() << " eval examples\n";
       }
+      // Regression outputs have no classes to agree on; the share would always read 100%.
+      if (training_outcome_->student_eval_logits.classes > 1) metric->trained_agreement = agreement;
       if (agreement < 0.999) {
         warnings_.push_back("the .qm agrees with the trained model's predictions on only " +
                             std::to_string(100.0 * agreement) + "% of the eval examples");

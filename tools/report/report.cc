@@ -33,7 +33,8 @@ double Totals::ratio() const {
 
 bool Metric::operator==(const Metric& o) const {
   return name == o.name && higher_is_better == o.higher_is_better && teacher == o.teacher && student == o.student &&
-         max_drop == o.max_drop && min_metric == o.min_metric && pass == o.pass;
+         max_drop == o.max_drop && min_metric == o.min_metric && pass == o.pass &&
+         trained_agreement == o.trained_agreement;
 }
 
 bool Report::operator==(const Report& o) const {
@@ -95,6 +96,12 @@ Status Validate(const Report& report) {
     QC_RETURN_IF_ERROR(CheckFinite("report.metric.student", m.student));
     if (m.max_drop) QC_RETURN_IF_ERROR(CheckFinite("report.metric.max_drop", *m.max_drop));
     if (m.min_metric) QC_RETURN_IF_ERROR(CheckFinite("report.metric.min_metric", *m.min_metric));
+    if (m.trained_agreement) {
+      QC_RETURN_IF_ERROR(CheckFinite("report.metric.trained_agreement", *m.trained_agreement));
+      if (*m.trained_agreement < 0 || *m.trained_agreement > 1) {
+        return InvalidArgument("report.metric.trained_agreement: " + Num(*m.trained_agreement) + " is outside [0, 1]");
+      }
+    }
     Metric recomputed = m;
     EvaluateGates(&recomputed);
     if (recomputed.pass != m.pass) {

@@ -76,6 +76,9 @@ struct Metric {
   std::optional<double> max_drop;    ///< fail when drop() > max_drop
   std::optional<double> min_metric;  ///< fail when student is worse than this bound
   bool pass = true;                  ///< set by EvaluateGates / MakeMetric; Validate checks it agrees
+  /// After training: the fraction of eval examples on which the written model predicts what the trained
+  /// (fake-quant) model predicted, in [0, 1]. Not a gate; qcompress warns below 0.999.
+  std::optional<double> trained_agreement;
 
   /// How much worse the student is: teacher - student (higher_is_better) or student - teacher.
   double drop() const { return higher_is_better ? teacher - student : student - teacher; }

@@ -103,7 +103,9 @@ std::string Summary(const Report& r) {
     s += "<div class=\"card\" id=\"card-metric\"><div class=\"sub\">" + EscapeHtml(m.name) +
          " (teacher \xE2\x86\x92 student)</div><div class=\"big\">" + Num(m.teacher) + " \xE2\x86\x92 " +
          Num(m.student) + " <span class=\"badge " + (m.pass ? "pass\">PASS" : "fail\">FAIL") +
-         "</span></div><div class=\"sub\">drop " + Num(m.drop()) + "; " + gates + "</div></div>";
+         "</span></div><div class=\"sub\">drop " + Num(m.drop()) + "; " + gates +
+         (m.trained_agreement ? "; .qm = trained on " + Fixed(100.0 * *m.trained_agreement, 2) + "%" : "") +
+         "</div></div>";
   }
   return s + "</div>";
 }

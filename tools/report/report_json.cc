@@ -36,6 +36,7 @@ Json MetricJson(const Metric& m) {
   if (m.max_drop) j["max_drop"] = *m.max_drop;
   if (m.min_metric) j["min_metric"] = *m.min_metric;
   j["pass"] = m.pass;
+  if (m.trained_agreement) j["trained_agreement"] = *m.trained_agreement;
   return j;
 }
 
@@ -127,6 +128,7 @@ Expected<Metric> ParseMetric(const Json& j, const std::string& path) {
   QC_ASSIGN_OR_RETURN(m.max_drop, f.OptionalNumber("max_drop"));
   QC_ASSIGN_OR_RETURN(m.min_metric, f.OptionalNumber("min_metric"));
   QC_ASSIGN_OR_RETURN(m.pass, f.Bool("pass"));
+  QC_ASSIGN_OR_RETURN(m.trained_agreement, f.OptionalNumber("trained_agreement"));
   QC_ASSIGN_OR_RETURN(double drop, f.Number("drop"));
   if (drop != m.drop()) return InvalidArgument(f.At("drop") + ": does not equal the teacher/student difference");
   return m;

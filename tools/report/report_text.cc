@@ -42,6 +42,9 @@ std::string RenderText(const Report& r) {
     if (m.max_drop) s += ", max drop " + Num(*m.max_drop);
     if (m.min_metric) s += std::string(", ") + (m.higher_is_better ? "min " : "max ") + Num(*m.min_metric);
     s += std::string(") ") + (m.pass ? "PASS" : "FAIL") + "\n";
+    if (m.trained_agreement) {
+      s += "  .qm = trained: same prediction on " + Fixed(100.0 * *m.trained_agreement, 2) + "% of eval examples\n";
+    }
   }
   // Column widths follow the longest entry so the table lines up without truncating names.
   const char* heads[] = {"layer", "op", "shape", "bits", "scheme", "before", "after", "ratio", "sqnr_db", "cosine"};
