@@ -19,6 +19,24 @@ def load(path):
         return json.load(f)
 
 
+def machine():
+    """'<CPU model>, <n> cores, <OS>': the machine line every results file opens with."""
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
+                         text=True).stdout.strip()
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}"
+
+
+def write_text(path, text):
+    """Writes `text` to `path` whole or not at all (temp file, fsync, rename), so a failed run never leaves half a
+    results file."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 def curve(report, raw=False):
     """The exported weights' eval curve; raw=True: the raw weights' curve of an --average-weights run ([] if none)."""
     for c in report.get("curves", []):
@@ -80,10 +98,8 @@ def main():
     ap.add_argument("--doc")
     ap.add_argument("--command", help="the glue_qat.sh command line, for the record")
     a = ap.parse_args()
-    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
-                         text=True).stdout.strip()
     lines = ["# GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti", "",
-             f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()}. Date: {date.today()}.",
+             f"Machine: {machine()}. Date: {date.today()}.",
              "Command: `" + (a.command or f"tools/experiments/glue_qat.sh --tasks \"{a.tasks}\" --modes \"{a.modes}\" "
                              f"--seeds \"{a.seeds}\"") + "`",
              "", "Student scores are measured by the runtime on the written `.qm` (qcompress --eval); 'best' is the "
@@ -146,11 +162,9 @@ def main():
             lines += ["", "Curves: solid, the exported (averaged) weights; dashed, the raw weights."]
         lines += ["", svg(task, runs, raw_runs), ""]
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(a.work, "glue-qat.md"), "w", encoding="utf-8") as f:
-        f.write(text)
+    write_text(os.path.join(a.work, "glue-qat.md"), text)
     if a.doc:
-        with open(a.doc, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_text(a.doc, text)
     print(text)
 
 

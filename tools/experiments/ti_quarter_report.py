@@ -4,16 +4,13 @@ score of each written .qm) against the mean last-state score of kd given the ful
 TASK=FULL_STEPS=DOCUMENTED_KD_FINAL; the documented figure is used only when --kd-full-work has no kd reports."""
 import argparse
 import glob
-import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 from datetime import date
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from glue_qat_report import agreement, curve, load  # noqa: E402  (one reader of the reports)
+from glue_qat_report import agreement, curve, load, machine, write_text  # noqa: E402  (one reader of the reports)
 
 
 def reference(task, documented, kd_full_work):
@@ -36,10 +33,8 @@ def main():
     ap.add_argument("--doc")
     ap.add_argument("tasks", nargs="+", help="TASK=FULL_STEPS=DOCUMENTED_KD_FINAL")
     a = ap.parse_args()
-    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
-                         text=True).stdout.strip()
     lines = ["# TI at a quarter of the budget against kd at the full budget", "",
-             f"Machine: {cpu}, {os.cpu_count()} cores, {platform.system()}. Date: {date.today()}. "
+             f"Machine: {machine()}. Date: {date.today()}. "
              f"qcompress {a.commit}.", f"Command: `{a.command}`", "",
              "Each student is a complete run of glue_qat.sh's recipe with a quarter of its steps (warmup and linear "
              "decay included); its score is the runtime's on the written `.qm` (last state). The reference is kd's "
@@ -80,15 +75,9 @@ def main():
         lines.append("")
     lines += ["## Against the target", "", *(f"- {v}" for v in verdicts), ""]
     text = "\n".join(lines)
-    with open(os.path.join(a.work, "ti-quarter-budget.md"), "w", encoding="utf-8") as f:
-        f.write(text)
+    write_text(os.path.join(a.work, "ti-quarter-budget.md"), text)
     if a.doc:
-        tmp = a.doc + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, a.doc)
+        write_text(a.doc, text)
     print(text)
 
 
