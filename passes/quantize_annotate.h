@@ -8,11 +8,26 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "passes/pass.h"
 #include "passes/quant_config.h"
 
 namespace qc::passes {
+
+/// What the config decides for one candidate node (a Linear or Embedding with a constant weight, or an Attention).
+struct QuantDecision {
+  ir::NodeId node = ir::kNoNode;
+  std::optional<ir::QuantAnnotation> annotation;  ///< empty: the node stays float
+  std::optional<LayerSummary> row;                ///< its layer-summary row (none for a float Attention)
+};
+
+/// Every decision the pass would write, all checked, the graph untouched; qcompress calls it before training so a
+/// config that cannot fit fails before the first step. Errors: NotFound (an override or keep_float entry matches
+/// nothing), FailedPrecondition (the config does not fit the model: act_groups does not divide a quantized Linear's
+/// in_features), InvalidArgument (the config itself is invalid).
+Expected<std::vector<QuantDecision>> PlanQuantization(const ir::Graph& graph, const QuantConfig& config);
 
 std::unique_ptr<Pass> MakeQuantizeAnnotatePass(QuantConfig config);
 

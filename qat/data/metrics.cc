@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace qc::qat {
@@ -125,6 +126,17 @@ double PredictionAgreement(const LogitRows& a, const LogitRows& b) {
   size_t same = 0;
   for (size_t i = 0; i < pa.size(); ++i) same += pa[i] == pb[i] ? 1 : 0;
   return static_cast<double>(same) / static_cast<double>(pa.size());
+}
+
+double LargestOutputDifference(const LogitRows& a, const LogitRows& b) {
+  if (a.classes != b.classes || a.values.size() != b.values.size()) return std::numeric_limits<double>::infinity();
+  double largest = 0.0;
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(a.values[i]) - static_cast<double>(b.values[i]));
+    if (std::isnan(d)) return d;  // a NaN on either side is never "no difference"
+    largest = std::max(largest, d);
+  }
+  return largest;
 }
 
 bool ParseMetricKind(std::string_view text, MetricKind* metric) {

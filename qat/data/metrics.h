@@ -42,6 +42,10 @@ double MetricOfLogits(MetricKind metric, const LogitRows& logits, const std::vec
 /// Fraction of rows whose argmax agrees (1 when both are empty); rows and classes must match, else 0.
 double PredictionAgreement(const LogitRows& a, const LogitRows& b);
 
+/// Largest |a - b| over every output of every row (0 when both are empty); rows and classes must match, else +inf.
+/// For regression, where argmax agreement says nothing, this is how far two models' predictions are apart.
+double LargestOutputDifference(const LogitRows& a, const LogitRows& b);
+
 /// Parses "accuracy", "f1", "mcc", "pearson", "spearman"; false when unknown.
 bool ParseMetricKind(std::string_view text, MetricKind* metric);
 

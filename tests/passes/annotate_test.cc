@@ -137,6 +137,7 @@ TEST_CASE("act_groups: every quantized Linear's input gets the groups, the Atten
   c.act_groups = 3;  // TinyBert's hidden size 16 does not split into 3
   const Status not_dividing = AnnotateError(c, &refused);
   CHECK(not_dividing.message().find("(Linear): in_features 16 is not a multiple of act_groups 3") != std::string::npos);
+  CHECK(not_dividing.code() == StatusCode::kFailedPrecondition);  // the config does not fit: qcompress exits 2
   CHECK_FALSE(NodeNamed(refused, kQuery).quant.has_value());  // nothing annotated
   c.act_groups = 2;
   c.act_mode = ir::ActivationMode::kStatic;
@@ -145,4 +146,35 @@ TEST_CASE("act_groups: every quantized Linear's input gets the groups, the Atten
   c.act_mode = ir::ActivationMode::kDynamicPerTensor;
   c.act_groups = 65;
   CHECK(AnnotateError(c, &refused).message().find("act_groups must be in [1, 64], got 65") != std::string::npos);
+}
+
+TEST_CASE("PlanQuantization: the pass's decisions and summary rows, the graph untouched; errors before any write") {
+  QuantConfig c = Must(DefaultQuantConfig(2));
+  const ir::Graph float_graph = ir::test::TinyBert();
+  const std::string before = ir::PrintGraph(float_graph);
+  const std::vector<QuantDecision> plan = Must(PlanQuantization(float_graph, c));
+  CHECK(ir::PrintGraph(float_graph) == before);
+
+  ir::Graph annotated = ir::test::TinyBert();
+  PassContext context;
+  auto pass = MakeQuantizeAnnotatePass(c);
+  RunPassOk(*pass, annotated, context);
+  size_t rows = 0, quantized = 0;
+  for (const QuantDecision& d : plan) {
+    CHECK(annotated.node(d.node).quant == d.annotation);  // what the plan says is what the pass wrote
+    if (d.annotation) ++quantized;
+    if (!d.row) continue;
+    REQUIRE(rows < context.layers.size());
+    CHECK(context.layers[rows].name == d.row->name);
+    CHECK(context.layers[rows].format == d.row->format);
+    ++rows;
+  }
+  CHECK(rows == context.layers.size());
+  CHECK(quantized > 0);
+
+  c.overrides.push_back(Override(OverrideMatch::kName, "no/such/node", ir::WeightBits::kInt8, false));
+  CHECK(PlanQuantization(float_graph, c).status().code() == StatusCode::kNotFound);
+  c.overrides.clear();
+  c.act_groups = 3;
+  CHECK(PlanQuantization(float_graph, c).status().code() == StatusCode::kFailedPrecondition);
 }

@@ -164,6 +164,14 @@ TEST_CASE("LogitRows: argmax, metric and agreement between two models' outputs")
   other_shape.classes = 2;
   other_shape.values = {1, 2};
   CHECK(qc::qat::PredictionAgreement(a, other_shape) == 0.0);
+  CHECK(qc::qat::LargestOutputDifference(a, a) == 0.0);
+  CHECK(qc::qat::LargestOutputDifference(a, b) == doctest::Approx(0.7));  // row 0's class 1: 0.7 -> 0
+  b.values[7] = -2.5f;                                                  // row 2's class 1: -3 -> -2.5
+  CHECK(qc::qat::LargestOutputDifference(b, a) == doctest::Approx(0.7));
+  CHECK(std::isinf(qc::qat::LargestOutputDifference(a, other_shape)));
+  b.values[4] = std::nanf("");
+  CHECK(std::isnan(qc::qat::LargestOutputDifference(a, b)));
+  CHECK(qc::qat::LargestOutputDifference(qc::qat::LogitRows{}, qc::qat::LogitRows{}) == 0.0);
   qc::qat::MetricKind m = qc::qat::MetricKind::kAccuracy;
   CHECK(qc::qat::ParseMetricKind("mcc", &m));
   CHECK(m == qc::qat::MetricKind::kMcc);

@@ -115,6 +115,11 @@ TEST_CASE("Validate rejects what JSON cannot carry") {
   r = qc::test::SampleReport();
   r.metric->trained_agreement = 1.5;
   CHECK(qc::report::Validate(r).message() == "report.metric.trained_agreement: 1.5 is outside [0, 1]");
+  r = qc::test::SampleReport();
+  r.metric->trained_max_diff = -0.25;
+  CHECK(qc::report::Validate(r).message() == "report.metric.trained_max_diff: -0.25 is negative");
+  r.metric->trained_max_diff = std::numeric_limits<double>::infinity();
+  CHECK(qc::report::Validate(r).message().find("report.metric.trained_max_diff") == 0);
 }
 
 TEST_CASE("trained_agreement is optional, round-trips and is shown in the text and HTML renderings") {
@@ -136,6 +141,22 @@ TEST_CASE("trained_agreement is optional, round-trips and is shown in the text a
   CHECK_FALSE(back_without->metric->trained_agreement.has_value());
   CHECK(ErrorOf(json.substr(0, json.find("\"trained_agreement\": ")) + "\"trained_agreement\": \"all\"" +
                 json.substr(json.find("0.9995") + 6)) == "report.metric.trained_agreement: expected a number");
+}
+
+TEST_CASE("trained_max_diff (regression runs) is optional, round-trips and is shown in text and HTML") {
+  Report r = qc::test::SampleReport();
+  r.metric->trained_agreement.reset();
+  r.metric->trained_max_diff = 0.00125;
+  const std::string json = ToJson(r);
+  CHECK(json.find("\"trained_max_diff\": 0.00125") != std::string::npos);
+  CHECK(json.find("trained_agreement") == std::string::npos);
+  CHECK(qc::report::RenderText(r).find(".qm vs trained: outputs differ by at most 0.00125 on eval examples") !=
+        std::string::npos);
+  CHECK(qc::report::RenderHtml(r).find(".qm vs trained: outputs within 0.00125") != std::string::npos);
+  auto back = FromJson(json);
+  REQUIRE(back.ok());
+  CHECK(*back == r);
+  CHECK(ToJson(qc::test::SampleReport()).find("trained_max_diff") == std::string::npos);  // omitted when absent
 }
 
 TEST_CASE("metric gates") {

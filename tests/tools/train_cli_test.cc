@@ -235,11 +235,20 @@ TEST_CASE("--act-groups: the student trains with grouped activation scales and t
   int grouped = 0;
   for (size_t at = report.find("/groups=2"); at != std::string::npos; at = report.find("/groups=2", at + 1)) ++grouped;
   CHECK(grouped == 13);  // every quantized Linear's row
-  // A group count that does not divide a Linear's in_features is refused naming the node, and nothing is written.
+  // A group count that does not divide a Linear's in_features is a config that does not fit the model (exit 2),
+  // refused naming the node, with nothing written; a training run refuses it before its first step.
   const Result refused = Qcompress("--bits 2 --act-groups 3 -o " + Q(Dir() / "never_grouped.qm"));
-  CHECK(refused.exit_code == 1);
+  CHECK(refused.exit_code == 2);
   CHECK(refused.output.find("in_features 64 is not a multiple of act_groups 3") != std::string::npos);
   CHECK_FALSE(fs::exists(Dir() / "never_grouped.qm"));
+  const fs::path never_trained = Dir() / "never_trained.qm";
+  const Result untrained =
+      Qcompress("--bits 2 --distill ti" + DataFlags() + " --steps 6 --act-groups 3 -o " + Q(never_trained));
+  CHECK(untrained.exit_code == 2);
+  CHECK(untrained.output.find("(Linear): in_features 64 is not a multiple of act_groups 3") != std::string::npos);
+  CHECK(untrained.output.find("train (") == std::string::npos);  // no progress: it stopped before training
+  CHECK_FALSE(fs::exists(never_trained));
+  CHECK_FALSE(fs::exists(never_trained.string() + ".ckpt"));
 }
 
 TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
@@ -350,6 +359,30 @@ TEST_CASE("data and training flags: columns, regression, metrics, checkpoints, d
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("regression") != std::string::npos);
   CHECK(r.output.find("3 outputs") != std::string::npos);
+
+  // A bare encoder (the fixture's config says BertModel) gets a 1-output head for regression; its QAT student is
+  // compared with the written .qm by the largest output difference, not by argmax agreement.
+  const fs::path encoder = Dir() / "bert_tiny_encoder";
+  fs::remove_all(encoder);
+  fs::copy(qc::test::FixturesDir() / "hf" / "bert_tiny", encoder, fs::copy_options::recursive);
+  std::string config = ReadBytes(encoder / "config.json");
+  config.replace(config.find("BertForSequenceClassification"), 29, "BertModel");
+  WriteBytes(encoder / "config.json", config);
+  const std::string sts_flags = " --task regression --data " + Q(sts_path) + " --eval " + Q(sts_path) +
+                                " --steps 4 --batch-size 8 --threads 1";
+  const fs::path sts_teacher = Dir() / "sts_teacher.qm";
+  r = Run(kQcompress + " " + Q(encoder) + " --finetune --num-labels 1" + sts_flags + " -o " + Q(sts_teacher));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  const fs::path sts_json = Dir() / "sts_student.json";
+  r = Run(kQcompress + " " + Q(sts_teacher) + " --bits 2 --distill kd" + sts_flags + " -o " +
+          Q(Dir() / "sts_student.qm") + " --report " + Q(sts_json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("runtime vs trained (fake-quant) model: outputs differ by at most") != std::string::npos);
+  CHECK(r.output.find("same prediction on") == std::string::npos);
+  const std::string sts_report = ReadBytes(sts_json);
+  CHECK(sts_report.find("\"trained_max_diff\": ") != std::string::npos);
+  CHECK(sts_report.find("trained_agreement") == std::string::npos);
+  CHECK(sts_report.find("differ from the trained model") == std::string::npos);  // no warning: the .qm is the model
 
   // --device cuda needs a LibTorch built with CUDA: a usage error here.
   r = Qcompress("--bits 2 --distill kd --data " + Q(Data().train) + " --device cuda -o " + Q(Dir() / "x.qm"));

@@ -14,6 +14,7 @@
 #include "core/version.h"
 #include "exporters/qm/from_ir.h"
 #include "passes/pipeline.h"
+#include "passes/quantize_annotate.h"
 #include "qcompress/calibration.h"
 #include "qcompress/compress_support.h"
 #include "qcompress/import_model.h"
@@ -56,6 +57,9 @@ class CompressRun {
   int Go() {
     if (int code = CheckFlags(); code != kExitOk) return code;
     if (int code = Import(); code != kExitOk) return code;
+    if (training_) {
+      if (int code = CheckConfigFitsModel(); code != kExitOk) return code;
+    }
     if (int code = LoadData(); code != kExitOk) return code;
     teacher_graph_ = model_.graph;  // the float model: teacher, and the reference the report compares against
     if (o_.finetune || training_) {
@@ -75,6 +79,13 @@ class CompressRun {
   int Usage(const std::string& message) {
     err_ << "qcompress: error: " << message << "\n";
     return kExitUsage;
+  }
+  // A config that does not fit the model (an override matching nothing, act_groups not dividing a Linear's
+  // in_features, static scales without --calib) is a usage error; anything else is about the model or the data.
+  int FailPipeline(const Status& s) {
+    const StatusCode code = s.code();
+    return Fail(s,
+                code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition ? kExitUsage : kExitBadInput);
   }
 
   int CheckFlags() {
@@ -171,6 +182,13 @@ class CompressRun {
     for (const std::string& w : model_.warnings) err_ << "qcompress: warning: " << w << "\n";
     if (!o_.quiet) out_ << model_.report;
     return kExitOk;
+  }
+
+  // Training runs the passes only after its last step: their quantization decisions are checked against the model
+  // first, so a config that cannot fit fails in a second, not after the run.
+  int CheckConfigFitsModel() {
+    auto plan = passes::PlanQuantization(model_.graph, pipeline_->quant);
+    return plan.ok() ? kExitOk : FailPipeline(plan.status());
   }
 
   int LoadData() {
@@ -283,14 +301,7 @@ class CompressRun {
       pipeline_->dump = &dump;
     }
     auto result = passes::RunPipeline(model_.graph, *pipeline_);
-    if (!result.ok()) {
-      const StatusCode code = result.status().code();
-      // A config that does not fit the model (an override matching nothing, static scales without --calib) is a
-      // usage error; anything else is about the model or the calibration data.
-      return Fail(result.status(),
-                  code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition ? kExitUsage
-                                                                                            : kExitBadInput);
-    }
+    if (!result.ok()) return FailPipeline(result.status());
     if (training_ && std::count(result->changed.begin(), result->changed.end(), "quantize_annotate") > 0) {
       return Fail(Internal("the quantization the trainer simulated differs from what the passes pack; "
                            "refusing to write a model that is not the trained one"),
@@ -317,6 +328,7 @@ class CompressRun {
   std::string MetricName() const { return std::string(qat::MetricName(task_.metric)); }
 
   int ExportAndEvaluate();
+  void CompareWithTrainedModel(const qat::LogitRows& written, report::Metric& metric);
 
   const CompressOptions& o_;
   std::ostream& out_;
@@ -333,6 +345,43 @@ class CompressRun {
   qm::ProvenanceSpec provenance_;
   std::vector<std::string> warnings_;
 };
+
+// The written .qm, run by the runtime, against the trained (fake-quant) model on the eval set: the share of equal
+// predictions for classification; for regression, where one output has no argmax, the largest output difference.
+void CompressRun::CompareWithTrainedModel(const qat::LogitRows& written, report::Metric& metric) {
+  const qat::LogitRows& trained = training_outcome_->student_eval_logits;
+  std::string warning;
+  if (trained.classes > 1) {
+    const double agreement = qat::PredictionAgreement(trained, written);
+    if (!o_.quiet) {
+      out_ << std::setprecision(4) << "runtime vs trained (fake-quant) model: same prediction on " << 100.0 * agreement
+           << "% of " << task_.eval.size() << " eval examples\n";
+    }
+    metric.trained_agreement = agreement;
+    if (agreement < 0.999) {
+      warning = "the .qm agrees with the trained model's predictions on only " + std::to_string(100.0 * agreement) +
+                "% of the eval examples";
+    }
+  } else {
+    const double diff = qat::LargestOutputDifference(trained, written);
+    const auto [low, high] = std::minmax_element(trained.values.begin(), trained.values.end());
+    const double spread = static_cast<double>(*high) - static_cast<double>(*low);
+    if (!o_.quiet) {
+      out_ << std::setprecision(4) << "runtime vs trained (fake-quant) model: outputs differ by at most " << diff
+           << " over " << task_.eval.size() << " eval examples (the trained outputs span " << spread << ")\n";
+    }
+    if (std::isfinite(diff)) metric.trained_max_diff = diff;
+    // 1% of the outputs' spread: well above float reordering, well below a change of ranking a correlation sees.
+    if (!(diff <= 0.01 * spread)) {
+      warning = "the .qm's outputs differ from the trained model's by up to " + std::to_string(diff) +
+                " on the eval examples, more than 1% of their spread " + std::to_string(spread);
+    }
+  }
+  if (!warning.empty()) {
+    warnings_.push_back(warning);
+    err_ << "qcompress: warning: " << warning << "\n";
+  }
+}
 
 int CompressRun::ExportAndEvaluate() {
   provenance_.producer_name = "qcompress";
@@ -351,18 +400,7 @@ int CompressRun::ExportAndEvaluate() {
     metric = report::MakeMetric(MetricName(), scores->teacher, scores->student, o_.max_drop, o_.min_metric,
                                 /*higher_is_better=*/true);
     if (training_outcome_ && !training_outcome_->student_eval_logits.values.empty()) {
-      const double agreement = qat::PredictionAgreement(training_outcome_->student_eval_logits, scores->student_logits);
-      if (!o_.quiet) {
-        out_ << std::setprecision(4) << "runtime vs trained (fake-quant) model: same prediction on "
-             << 100.0 * agreement << "% of " << task_.eval.size() << " eval examples\n";
-      }
-      // Regression outputs have no classes to agree on; the share would always read 100%.
-      if (training_outcome_->student_eval_logits.classes > 1) metric->trained_agreement = agreement;
-      if (agreement < 0.999) {
-        warnings_.push_back("the .qm agrees with the trained model's predictions on only " +
-                            std::to_string(100.0 * agreement) + "% of the eval examples");
-        err_ << "qcompress: warning: " << warnings_.back() << "\n";
-      }
+      CompareWithTrainedModel(scores->student_logits, *metric);
     }
     auto& md = model_.graph.mutable_metadata();
     md["quality.metric"] = MetricName();

@@ -34,7 +34,7 @@ double Totals::ratio() const {
 bool Metric::operator==(const Metric& o) const {
   return name == o.name && higher_is_better == o.higher_is_better && teacher == o.teacher && student == o.student &&
          max_drop == o.max_drop && min_metric == o.min_metric && pass == o.pass &&
-         trained_agreement == o.trained_agreement;
+         trained_agreement == o.trained_agreement && trained_max_diff == o.trained_max_diff;
 }
 
 bool Report::operator==(const Report& o) const {
@@ -100,6 +100,12 @@ Status Validate(const Report& report) {
       QC_RETURN_IF_ERROR(CheckFinite("report.metric.trained_agreement", *m.trained_agreement));
       if (*m.trained_agreement < 0 || *m.trained_agreement > 1) {
         return InvalidArgument("report.metric.trained_agreement: " + Num(*m.trained_agreement) + " is outside [0, 1]");
+      }
+    }
+    if (m.trained_max_diff) {
+      QC_RETURN_IF_ERROR(CheckFinite("report.metric.trained_max_diff", *m.trained_max_diff));
+      if (*m.trained_max_diff < 0) {
+        return InvalidArgument("report.metric.trained_max_diff: " + Num(*m.trained_max_diff) + " is negative");
       }
     }
     Metric recomputed = m;

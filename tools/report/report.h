@@ -79,6 +79,9 @@ struct Metric {
   /// After training: the fraction of eval examples on which the written model predicts what the trained
   /// (fake-quant) model predicted, in [0, 1]. Not a gate; qcompress warns below 0.999.
   std::optional<double> trained_agreement;
+  /// After training a regression model: the largest |output| difference between the written model and the trained
+  /// (fake-quant) model over the eval examples, >= 0 (argmax agreement says nothing for one output).
+  std::optional<double> trained_max_diff;
 
   /// How much worse the student is: teacher - student (higher_is_better) or student - teacher.
   double drop() const { return higher_is_better ? teacher - student : student - teacher; }

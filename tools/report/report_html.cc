@@ -105,6 +105,7 @@ std::string Summary(const Report& r) {
          Num(m.student) + " <span class=\"badge " + (m.pass ? "pass\">PASS" : "fail\">FAIL") +
          "</span></div><div class=\"sub\">drop " + Num(m.drop()) + "; " + gates +
          (m.trained_agreement ? "; .qm = trained on " + Fixed(100.0 * *m.trained_agreement, 2) + "%" : "") +
+         (m.trained_max_diff ? "; .qm vs trained: outputs within " + Num(*m.trained_max_diff) : "") +
          "</div></div>";
   }
   return s + "</div>";

@@ -37,6 +37,7 @@ Json MetricJson(const Metric& m) {
   if (m.min_metric) j["min_metric"] = *m.min_metric;
   j["pass"] = m.pass;
   if (m.trained_agreement) j["trained_agreement"] = *m.trained_agreement;
+  if (m.trained_max_diff) j["trained_max_diff"] = *m.trained_max_diff;
   return j;
 }
 
@@ -129,6 +130,7 @@ Expected<Metric> ParseMetric(const Json& j, const std::string& path) {
   QC_ASSIGN_OR_RETURN(m.min_metric, f.OptionalNumber("min_metric"));
   QC_ASSIGN_OR_RETURN(m.pass, f.Bool("pass"));
   QC_ASSIGN_OR_RETURN(m.trained_agreement, f.OptionalNumber("trained_agreement"));
+  QC_ASSIGN_OR_RETURN(m.trained_max_diff, f.OptionalNumber("trained_max_diff"));
   QC_ASSIGN_OR_RETURN(double drop, f.Number("drop"));
   if (drop != m.drop()) return InvalidArgument(f.At("drop") + ": does not equal the teacher/student difference");
   return m;

@@ -45,6 +45,9 @@ std::string RenderText(const Report& r) {
     if (m.trained_agreement) {
       s += "  .qm = trained: same prediction on " + Fixed(100.0 * *m.trained_agreement, 2) + "% of eval examples\n";
     }
+    if (m.trained_max_diff) {
+      s += "  .qm vs trained: outputs differ by at most " + Num(*m.trained_max_diff) + " on eval examples\n";
+    }
   }
   // Column widths follow the longest entry so the table lines up without truncating names.
   const char* heads[] = {"layer", "op", "shape", "bits", "scheme", "before", "after", "ratio", "sqnr_db", "cosine"};
