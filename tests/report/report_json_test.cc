@@ -139,6 +139,12 @@ TEST_CASE("trained_agreement is optional, round-trips and is shown in the text a
   auto back_without = FromJson(ToJson(without));
   REQUIRE(back_without.ok());
   CHECK_FALSE(back_without->metric->trained_agreement.has_value());
+  Report almost = r;
+  almost.metric->trained_agreement = 0.99999;  // 1 of 100,000 differs: never shown as 100%
+  CHECK(qc::report::RenderText(almost).find("same prediction on 99.99% of eval examples") != std::string::npos);
+  CHECK(qc::report::RenderHtml(almost).find(".qm = trained on 99.99%") != std::string::npos);
+  almost.metric->trained_agreement = 1.0;
+  CHECK(qc::report::RenderText(almost).find("same prediction on 100.00% of eval examples") != std::string::npos);
   CHECK(ErrorOf(json.substr(0, json.find("\"trained_agreement\": ")) + "\"trained_agreement\": \"all\"" +
                 json.substr(json.find("0.9995") + 6)) == "report.metric.trained_agreement: expected a number");
 }

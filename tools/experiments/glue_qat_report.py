@@ -4,6 +4,7 @@ score of the written .qm (mean and range over seeds), the best dev score seen du
 TI first reached the kd run's final score. Curves (eval metric vs step, every seed) are drawn as inline SVG."""
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -50,7 +51,7 @@ def agreement(report):
     since 2026-12-07), else read off the warning qcompress gives below 99.9% (older reports)."""
     exact = report.get("metric", {}).get("trained_agreement")
     if exact is not None:
-        return f"{100.0 * exact:.2f}%"
+        return f"{math.floor(exact * 10000.0 + 1e-6) / 100.0:.2f}%"  # rounded down: only 1.0 reads 100.00%
     for w in report.get("warnings", []):
         m = re.search(r"predictions on only ([0-9.]+)%", w)
         if m:

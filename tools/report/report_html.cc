@@ -104,7 +104,7 @@ std::string Summary(const Report& r) {
          " (teacher \xE2\x86\x92 student)</div><div class=\"big\">" + Num(m.teacher) + " \xE2\x86\x92 " +
          Num(m.student) + " <span class=\"badge " + (m.pass ? "pass\">PASS" : "fail\">FAIL") +
          "</span></div><div class=\"sub\">drop " + Num(m.drop()) + "; " + gates +
-         (m.trained_agreement ? "; .qm = trained on " + Fixed(100.0 * *m.trained_agreement, 2) + "%" : "") +
+         (m.trained_agreement ? "; .qm = trained on " + PercentDown(*m.trained_agreement) + "%" : "") +
          (m.trained_max_diff ? "; .qm vs trained: outputs within " + Num(*m.trained_max_diff) : "") +
          "</div></div>";
   }

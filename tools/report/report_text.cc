@@ -43,7 +43,7 @@ std::string RenderText(const Report& r) {
     if (m.min_metric) s += std::string(", ") + (m.higher_is_better ? "min " : "max ") + Num(*m.min_metric);
     s += std::string(") ") + (m.pass ? "PASS" : "FAIL") + "\n";
     if (m.trained_agreement) {
-      s += "  .qm = trained: same prediction on " + Fixed(100.0 * *m.trained_agreement, 2) + "% of eval examples\n";
+      s += "  .qm = trained: same prediction on " + PercentDown(*m.trained_agreement) + "% of eval examples\n";
     }
     if (m.trained_max_diff) {
       s += "  .qm vs trained: outputs differ by at most " + Num(*m.trained_max_diff) + " on eval examples\n";

@@ -1,6 +1,7 @@
 // report/text_format.h: number-to-text helpers shared by the HTML and text renderers (locale-independent).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -13,6 +14,13 @@ inline std::string Fixed(double v, int decimals) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
+}
+
+/// A share in [0, 1] as a percentage with two decimals, rounded down: only an exact 1 reads "100.00", so 0.99999
+/// (one differing example in 100,000) is not shown as complete agreement.
+inline std::string PercentDown(double share) {
+  // The epsilon keeps a share whose decimal text is exact (0.9995) from flooring to the step below in binary.
+  return Fixed(std::floor(share * 10000.0 + 1e-6) / 100.0, 2);
 }
 
 /// 1536 -> "1.5 KiB"; below 1 KiB exact bytes ("812 B").
