@@ -1,5 +1,7 @@
 #include "qat/data/image_data.h"
 
+#include "qat/data/image_files.h"
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -129,16 +131,34 @@ Expected<ImageSpecOfModel> ImageSpecFromGraph(const ir::Graph& graph) {
   const auto c = static_cast<size_t>(spec.channels);
   spec.mean = FloatList(Meta(graph, "image.mean"), c, 0.0f);
   spec.stddev = FloatList(Meta(graph, "image.std"), c, 1.0f);
+  if (const auto* l = Meta(graph, "model.labels"); l != nullptr && std::holds_alternative<std::vector<std::string>>(*l)) {
+    spec.labels = std::get<std::vector<std::string>>(*l);
+  }
   return spec;
 }
 
-Expected<std::vector<EncodedExample>> ReadImageDataset(const std::string& dir, const ImageSpecOfModel& spec,
-                                                       int* num_classes) {
+namespace {
+
+// One example: raw pixel values (`at(c, p)`, p = y * width + x) normalised as the runtime does for RunImages.
+template <typename PixelAt>
+EncodedExample Normalised(const ImageSpecOfModel& spec, int label, PixelAt at) {
+  EncodedExample e;
+  e.label = label;
+  e.image_shape = {spec.channels, spec.height, spec.width};
+  const auto plane = static_cast<size_t>(spec.height * spec.width);
+  e.pixels.resize(static_cast<size_t>(spec.channels) * plane);
+  for (size_t c = 0; c < static_cast<size_t>(spec.channels); ++c) {
+    for (size_t p = 0; p < plane; ++p) {
+      e.pixels[c * plane + p] = (static_cast<float>(at(c, p)) * spec.rescale_factor - spec.mean[c]) / spec.stddev[c];
+    }
+  }
+  return e;
+}
+
+Expected<std::vector<EncodedExample>> ReadNpyDataset(const std::string& dir, const ImageSpecOfModel& spec,
+                                                     int* num_classes) {
   const std::string images_path = (fs::path(dir) / "images.npy").string();
   const std::string labels_path = (fs::path(dir) / "labels.npy").string();
-  if (!fs::is_directory(dir)) {
-    return InvalidArgument(dir + ": image data is a folder with images.npy and labels.npy");
-  }
   QC_ASSIGN_OR_RETURN(NpyArray images, ReadNpy(images_path));
   QC_ASSIGN_OR_RETURN(NpyArray labels, ReadNpy(labels_path));
   const int64_t c = spec.channels, h = spec.height, w = spec.width;
@@ -160,32 +180,59 @@ Expected<std::vector<EncodedExample>> ReadImageDataset(const std::string& dir, c
     return InvalidArgument(labels_path + ": shape " + ShapeText(labels.shape) + ", expected [" + std::to_string(n) +
                            "] (one label per image)");
   }
-  std::vector<EncodedExample> out(static_cast<size_t>(n));
+  std::vector<EncodedExample> out;
+  out.reserve(static_cast<size_t>(n));
   int classes = 0;
   const auto plane = static_cast<size_t>(h * w), image = static_cast<size_t>(c) * plane;
   for (int64_t i = 0; i < n; ++i) {
-    EncodedExample& e = out[static_cast<size_t>(i)];
     const double label = labels.values[static_cast<size_t>(i)];
     if (label < 0 || label != static_cast<double>(static_cast<int64_t>(label))) {
       return InvalidArgument(labels_path + ": label " + std::to_string(label) + " of image " + std::to_string(i) +
                              " is not a class index");
     }
-    e.label = label;
     classes = std::max(classes, static_cast<int>(label) + 1);
-    e.image_shape = {c, h, w};
-    e.pixels.resize(image);
     const double* src = images.values.data() + static_cast<size_t>(i) * image;
-    for (int64_t ch = 0; ch < c; ++ch) {
-      for (size_t p = 0; p < plane; ++p) {
-        const double raw = channels_last ? src[p * static_cast<size_t>(c) + static_cast<size_t>(ch)]
-                                         : src[static_cast<size_t>(ch) * plane + p];
-        const auto k = static_cast<size_t>(ch);
-        e.pixels[k * plane + p] = (static_cast<float>(raw) * spec.rescale_factor - spec.mean[k]) / spec.stddev[k];
-      }
-    }
+    out.push_back(Normalised(spec, static_cast<int>(label), [&](size_t ch, size_t p) {
+      return channels_last ? src[p * static_cast<size_t>(c) + ch] : src[ch * plane + p];
+    }));
   }
   if (num_classes != nullptr) *num_classes = classes;
   return out;
+}
+
+Expected<std::vector<EncodedExample>> ReadImageFolder(const std::string& dir, const ImageSpecOfModel& spec,
+                                                      int* num_classes, std::vector<std::string>* class_names) {
+  std::vector<std::string> local;
+  std::vector<std::string>* classes = class_names != nullptr ? class_names : &local;
+  QC_ASSIGN_OR_RETURN(std::vector<LabeledImageFile> files, ListImageFolder(dir, spec.labels, classes));
+  std::vector<EncodedExample> out;
+  out.reserve(files.size());
+  int most = 0;
+  for (const LabeledImageFile& f : files) {
+    QC_ASSIGN_OR_RETURN(DecodedImage image, DecodeImageFile(f.path, spec.channels));
+    if (image.height != spec.height || image.width != spec.width) {
+      return InvalidArgument(f.path + ": " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                             " pixels, the model takes " + std::to_string(spec.width) + "x" +
+                             std::to_string(spec.height) + " (images are not resized)");
+    }
+    const auto c = static_cast<size_t>(spec.channels);
+    out.push_back(Normalised(spec, f.label, [&](size_t ch, size_t p) { return image.pixels[p * c + ch]; }));
+    most = std::max(most, f.label + 1);
+  }
+  if (num_classes != nullptr) *num_classes = most;
+  return out;
+}
+
+}  // namespace
+
+Expected<std::vector<EncodedExample>> ReadImageDataset(const std::string& dir, const ImageSpecOfModel& spec,
+                                                       int* num_classes, std::vector<std::string>* class_names) {
+  if (!fs::is_directory(dir)) {
+    return InvalidArgument(dir + ": image data is a folder: images.npy + labels.npy, or one folder of PNG/JPEG "
+                           "images per class");
+  }
+  if (fs::exists(fs::path(dir) / "images.npy")) return ReadNpyDataset(dir, spec, num_classes);
+  return ReadImageFolder(dir, spec, num_classes, class_names);
 }
 
 }  // namespace qc::qat

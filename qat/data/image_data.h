@@ -1,10 +1,13 @@
-// qat/data/image_data.h: labeled image datasets for ViT training, as NumPy arrays. Torch-free.
+// qat/data/image_data.h: labeled image datasets for ViT training (NumPy arrays or PNG/JPEG folders). Torch-free.
 //
 // Overview
-//   A dataset is a folder holding images.npy and labels.npy (written by numpy.save):
-//     images.npy  uint8 or float32/float64, [N, H, W] (one channel), [N, C, H, W] or [N, H, W, C] (the first
-//                 that fits the model wins when both do)
-//     labels.npy  integer class indices (int64/int32/uint8 ...), [N]
+//   A dataset is a folder, in one of two forms:
+//   - images.npy and labels.npy (written by numpy.save):
+//       images.npy  uint8 or float32/float64, [N, H, W] (one channel), [N, C, H, W] or [N, H, W, C] (the first
+//                   that fits the model wins when both do)
+//       labels.npy  integer class indices (int64/int32/uint8 ...), [N]
+//   - one subfolder of PNG/JPEG files per class (ImageFolder; decoding and the class-index rules:
+//     qat/data/image_files.h).
 //   Pixels are raw values; they are normalised exactly as the runtime does for RunImages (the model's image.*
 //   metadata): (p * rescale_factor - mean[c]) / std[c]. Images must already have the model's size: like the
 //   runtime, training does not resize (an error names the file, the shape found and the size wanted).
@@ -36,13 +39,17 @@ struct ImageSpecOfModel {
   int64_t channels = 0, height = 0, width = 0;
   float rescale_factor = 1.0f;
   std::vector<float> mean, stddev;  ///< one per channel
+  std::vector<std::string> labels;  ///< the model's class names (model.labels), index = class id; may be empty
 };
 /// The image input of a ViT graph: pixel_values' channel count and the image.* metadata. FailedPrecondition for a
 /// graph without a pixel_values input.
 Expected<ImageSpecOfModel> ImageSpecFromGraph(const ir::Graph& graph);
 
-/// The examples of DIR/images.npy + DIR/labels.npy, normalised for `spec`; num_classes gets max label + 1.
+/// The examples of DIR (images.npy + labels.npy when present, else an ImageFolder), normalised for `spec`;
+/// num_classes gets max label + 1. `class_names` (ImageFolder only): in, the class names fixed by an earlier set
+/// (give the training set's when reading the eval set) or empty; out, the names by class index.
 Expected<std::vector<EncodedExample>> ReadImageDataset(const std::string& dir, const ImageSpecOfModel& spec,
-                                                       int* num_classes = nullptr);
+                                                       int* num_classes = nullptr,
+                                                       std::vector<std::string>* class_names = nullptr);
 
 }  // namespace qc::qat

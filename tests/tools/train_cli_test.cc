@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/support/image_writers.h"
 #include "tests/support/test_paths.h"
 #include "tests/tools/cli_util.h"
 
@@ -249,6 +250,44 @@ TEST_CASE("--act-groups: the student trains with grouped activation scales and t
   CHECK(untrained.output.find("train (") == std::string::npos);  // no progress: it stopped before training
   CHECK_FALSE(fs::exists(never_trained));
   CHECK_FALSE(fs::exists(never_trained.string() + ".ckpt"));
+}
+
+TEST_CASE("image folders: a ViT trains and evaluates on PNG/JPEG files, one folder per class") {
+  // Two classes the tiny ViT can tell apart: dark and bright 32x32 images with a little texture.
+  const fs::path train = Dir() / "images_train", dev = Dir() / "images_dev";
+  for (const fs::path& root : {train, dev}) {
+    fs::remove_all(root);
+    for (int label = 0; label < 2; ++label) {
+      fs::create_directories(root / std::to_string(label));
+      for (int i = 0; i < 8; ++i) {
+        std::vector<uint8_t> px(32 * 32 * 3);
+        for (size_t p = 0; p < px.size(); ++p) px[p] = static_cast<uint8_t>((label ? 170 : 30) + (p * 7 + i * 13) % 60);
+        const fs::path file = root / std::to_string(label) / ("img" + std::to_string(i));
+        if (i % 4 == 3) {
+          qc::test::WriteJpeg(file.string() + ".jpg", 3, 32, 32, px);
+        } else {
+          qc::test::WritePng(file.string() + ".png", PNG_FORMAT_RGB, 32, 32, px);
+        }
+      }
+    }
+  }
+  const std::string vit = Q(qc::test::FixturesDir() / "hf" / "vit_tiny");
+  const fs::path out = Dir() / "vit_images.qm", json = Dir() / "vit_images.json";
+  Result r = Run(kQcompress + " " + vit + " --bits 2 --distill ti --data " + Q(train) + " --eval " + Q(dev) +
+                 " --steps 4 --batch-size 4 --threads 1 -o " + Q(out) + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("data: 16 training, 16 eval examples") != std::string::npos);
+  CHECK(ReadBytes(json).find("\"trained_agreement\": 1.0") != std::string::npos);
+  CHECK(ReadBytes(json).find("images_dev, 16 images") != std::string::npos);
+
+  // An image at another size is refused naming the file and both sizes; nothing is written.
+  qc::test::WritePng(dev / "1" / "small.png", PNG_FORMAT_RGB, 16, 16, std::vector<uint8_t>(16 * 16 * 3, 9));
+  const fs::path never = Dir() / "vit_never.qm";
+  r = Run(kQcompress + " " + vit + " --bits 2 --distill kd --data " + Q(train) + " --eval " + Q(dev) +
+          " --steps 2 --threads 1 -o " + Q(never));
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("small.png: 16x16 pixels, the model takes 32x32 (images are not resized)") != std::string::npos);
+  CHECK_FALSE(fs::exists(never));
 }
 
 TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {

@@ -46,18 +46,20 @@ int64_t MaxPositions(const ir::Graph& graph) {
   return 0;
 }
 
-// An image model (ViT): --data / --eval are folders with images.npy and labels.npy.
+// An image model (ViT): --data / --eval are folders with images.npy and labels.npy, or with one folder of PNG/JPEG
+// images per class (the eval set's class folders map to the training set's indices).
 Expected<TaskData> LoadImageTask(const CompressOptions& o, const qat::ImageSpecOfModel& spec, TaskData task) {
   if (task.kind == qat::TaskKind::kRegression) return InvalidArgument("--task regression: image models classify");
   int classes = 0;
+  std::vector<std::string> class_names;
   if (!o.data_path.empty()) {
-    QC_ASSIGN_OR_RETURN(task.train, qat::ReadImageDataset(o.data_path, spec, &classes));
+    QC_ASSIGN_OR_RETURN(task.train, qat::ReadImageDataset(o.data_path, spec, &classes, &class_names));
     if (task.train.empty()) return InvalidArgument(o.data_path + ": no images");
     task.labeled_train = true;
     task.num_labels = std::max(task.num_labels, classes);
   }
   if (!o.eval_path.empty()) {
-    QC_ASSIGN_OR_RETURN(task.eval, qat::ReadImageDataset(o.eval_path, spec, &classes));
+    QC_ASSIGN_OR_RETURN(task.eval, qat::ReadImageDataset(o.eval_path, spec, &classes, &class_names));
     if (task.eval.empty()) return InvalidArgument(o.eval_path + ": no images");
     task.num_labels = std::max(task.num_labels, classes);
     task.eval_targets = Targets(task.eval);
