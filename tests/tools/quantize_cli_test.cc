@@ -158,7 +158,7 @@ TEST_CASE("--config: overrides, keep_float and the errors that name what is wron
   CHECK(r.output.find("act_groups must be an integer in [1, 64]") != std::string::npos);
 }
 
-TEST_CASE("--disable-pass takes pipeline pass names; --distill other than none needs training data") {
+TEST_CASE("--disable-pass takes pipeline pass names; --finetune needs training data") {
   Result r = Compress("--bits 2 --disable-pass fuse_gelu_epilogue --disable-pass constant_folding", "nofuse.qm");
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   // One name per occurrence: a MODEL after the option stays the model.
@@ -168,10 +168,11 @@ TEST_CASE("--disable-pass takes pipeline pass names; --distill other than none n
   r = Compress("--bits 2 --disable-pass fuse_gelu", "x.qm");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("unknown pass 'fuse_gelu' (passes: constant_folding, dead_code") != std::string::npos);
-  r = Compress("--bits 2 --distill kd", "x.qm");
+  r = Compress("--finetune", "x.qm");
   CHECK(r.exit_code == 2);
   // Without LibTorch training is unavailable; with it, --data is missing. Either way a usage error that says why.
-  CHECK((r.output.find("--data") != std::string::npos || r.output.find("QC_WITH_TORCH=OFF") != std::string::npos));
+  CHECK((r.output.find("--finetune needs labeled training data: --data") != std::string::npos ||
+         r.output.find("QC_WITH_TORCH=OFF") != std::string::npos));
   r = Compress("--disable-pass dead_code", "x.qm");
   CHECK(r.exit_code == 2);
 }

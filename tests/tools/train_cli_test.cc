@@ -290,6 +290,28 @@ TEST_CASE("image folders: a ViT trains and evaluates on PNG/JPEG files, one fold
   CHECK_FALSE(fs::exists(never));
 }
 
+TEST_CASE("no --data: a text model distills on the built-in corpus with a warning; an image model cannot") {
+  const fs::path out = Dir() / "builtin.qm", json = Dir() / "builtin.json";
+  Result r = Qcompress("--bits 2 --distill kd --eval " + Q(Data().dev) +
+                       " --steps 3 --batch-size 8 --threads 1 -o " + Q(out) + " --report " + Q(json));
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(r.output.find("data: 10000 training, 32 eval examples") != std::string::npos);
+  CHECK(r.output.find("qcompress: warning: no --data: distilling on the built-in corpus (10,000 WordNet 3.0 "
+                      "example sentences); task data distills far better") != std::string::npos);
+  const std::string report = ReadBytes(json);
+  CHECK(report.find("no --data: distilling on the built-in corpus") != std::string::npos);  // in "warnings"
+  CHECK(report.find("on the built-in corpus (no --data)") != std::string::npos);            // in the config
+  CHECK(fs::exists(out));
+
+  const fs::path never = Dir() / "vit_no_data.qm";
+  r = Run(kQcompress + " " + Q(qc::test::FixturesDir() / "hf" / "vit_tiny") + " --bits 2 --distill kd -o " +
+          Q(never));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--distill kd on an image model needs --data") != std::string::npos);
+  CHECK(r.output.find("there is no built-in image set") != std::string::npos);
+  CHECK_FALSE(fs::exists(never));
+}
+
 TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
   const std::string out = " -o " + Q(Dir() / "never.qm");
   const std::string data = " --data " + Q(Data().train);
@@ -298,7 +320,7 @@ TEST_CASE("training flags: usage errors exit 2, unreadable data exits 1") {
     int code;
   };
   const Case cases[] = {
-      {"--bits 2 --distill ti" + out, 2},                                // no --data
+      {"--finetune" + out, 2},                                           // no --data to fine-tune on
       {"--distill kd" + data + out, 2},                                  // QAT without --bits
       {"--bits 2 --distill magic" + data + out, 2},                      // unknown mode
       {"--finetune --bits 2" + data + out, 2},                           // fine-tune makes a float model

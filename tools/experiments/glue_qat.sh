@@ -9,6 +9,7 @@
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
 #                                 [--lr X] [--act-groups N] [--ti-steps N] [--average-weights D | --average-tail F]
+#                                 [--student-data task|builtin] [--doc FILE]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 300; SST-2 len 64 batch 32 N 300 (the paper's 1,605 and 6,315 do not fit
@@ -16,6 +17,8 @@
 # the TI code uses 60, and 120 for CoLA), gradual schedule. Needs a LibTorch build (QC_BUILD_DIR).
 # Teachers: 3 epochs, lr 5e-5, BertAdam, last state by default. RTE's stays at chance that way; the documented RTE
 # teacher used --teacher-epochs 5 --teacher-lr 2e-5 --teacher-batch 16 --teacher-optimizer adamw --teacher-keep best.
+# --student-data builtin: the students distill without --data, on qcompress's built-in corpus (WordNet sentences);
+# the teacher still fine-tunes on the task's training set, and every model is scored on its dev set.
 # shellcheck source=tools/experiments/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -35,6 +38,7 @@ act_groups=""    # --act-groups N for the students (per-embedding-group activati
 ti_steps=""      # --ti-steps N for --distill ti; "" = qcompress's default, 10% of the steps
 average=""       # --average-weights D for the students; "" = the raw weights
 tail=""          # --average-tail F for the students; "" = the raw weights
+student_data=task  # builtin: students get no --data (the built-in corpus)
 doc="$repo/docs/results/glue-qat.md"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -53,14 +57,17 @@ while [ $# -gt 0 ]; do
     --ti-steps) ti_steps="$2"; shift 2 ;;
     --average-weights) average="$2"; shift 2 ;;
     --average-tail) tail="$2"; shift 2 ;;
+    --student-data) student_data="$2"; shift 2 ;;
+    --doc) doc="$2"; shift 2 ;;
     --no-doc) doc=""; shift ;;
     *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
          "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--act-groups N]" \
          "[--ti-steps N] [--average-weights D | --average-tail F]" \
-         "[--no-doc]" >&2; exit 2 ;;
+         "[--student-data task|builtin] [--doc FILE | --no-doc]" >&2; exit 2 ;;
   esac
 done
 
+case "$student_data" in task|builtin) ;; *) echo "--student-data is task or builtin" >&2; exit 2 ;; esac
 qc_find_build
 qc_ensure_venv --extras
 data="$(qc_shared_data)"
@@ -97,8 +104,10 @@ for task in $tasks; do
       [ -f "$out.json" ] && continue
       echo "== $task: --distill $mode, seed $seed, $steps steps" >&2
       ti_flags=()
+      data_flags=(--data "$train")
+      [ "$student_data" = task ] || data_flags=()
       if [ -n "$ti_steps" ] && [ "$mode" = ti ]; then ti_flags=(--ti-steps "$ti_steps"); fi
-      "$qcompress" "$teacher" --bits 2 --distill "$mode" --data "$train" --eval "$dev" --metric "$metric" \
+      "$qcompress" "$teacher" --bits 2 --distill "$mode" "${data_flags[@]}" --eval "$dev" --metric "$metric" \
         --max-length "$len" --batch-size "$batch" --steps "$steps" --eval-every $((steps / 12 > 0 ? steps / 12 : 1)) \
         --lr "$student_lr" --seed "$seed" ${act_groups:+--act-groups "$act_groups"} \
         ${average:+--average-weights "$average"} ${tail:+--average-tail "$tail"} \
@@ -107,5 +116,7 @@ for task in $tasks; do
     done
   done
 done
+title="GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti"
+[ "$student_data" = task ] || title="GLUE QAT without task data: MiniLM students distilled on the built-in corpus"
 "$py" "$repo/tools/experiments/glue_qat_report.py" --work "$work" --tasks "$tasks" --modes "$modes" \
-  --seeds "$seeds" --command "$command" ${doc:+--doc "$doc"}
+  --seeds "$seeds" --command "$command" --title "$title" ${doc:+--doc "$doc"}

@@ -98,8 +98,9 @@ def main():
     ap.add_argument("--seeds", required=True)
     ap.add_argument("--doc")
     ap.add_argument("--command", help="the glue_qat.sh command line, for the record")
+    ap.add_argument("--title", default="GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti")
     a = ap.parse_args()
-    lines = ["# GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti", "",
+    lines = ["# " + a.title, "",
              f"Machine: {machine()}. Date: {date.today()}.",
              "Command: `" + (a.command or f"tools/experiments/glue_qat.sh --tasks \"{a.tasks}\" --modes \"{a.modes}\" "
                              f"--seeds \"{a.seeds}\"") + "`",

@@ -15,6 +15,7 @@
 #include "exporters/qm/from_ir.h"
 #include "passes/pipeline.h"
 #include "passes/quantize_annotate.h"
+#include "qat/data/builtin_corpus.h"
 #include "qcompress/calibration.h"
 #include "qcompress/compress_support.h"
 #include "qcompress/import_model.h"
@@ -76,6 +77,11 @@ class CompressRun {
     err_ << "qcompress: error: " << s.ToString() << "\n";
     return code;
   }
+  // Printed at once (a warning about the data must not wait for the end of training) and kept for the report.
+  void Warn(const std::string& warning) {
+    err_ << "qcompress: warning: " << warning << "\n";
+    warnings_.push_back(warning);
+  }
   int Usage(const std::string& message) {
     err_ << "qcompress: error: " << message << "\n";
     return kExitUsage;
@@ -103,9 +109,9 @@ class CompressRun {
                    "output in a second run");
     }
     if (training_ && !quantize) return Usage("--distill " + o_.distill + " needs --bits 2, 4 or 8");
-    if ((training_ || o_.finetune) && o_.data_path.empty()) {
-      return Usage("--" + std::string(o_.finetune ? "finetune" : "distill " + o_.distill) +
-                   " needs training data: --data FILE (GLUE-style TSV, or .txt lines for unlabeled distillation)");
+    // Distillation without --data uses the built-in corpus (LoadTaskData); fine-tuning needs labels.
+    if (o_.finetune && o_.data_path.empty()) {
+      return Usage("--finetune needs labeled training data: --data FILE (GLUE-style TSV, or an image folder)");
     }
     if (!quantize && !o_.finetune &&
         (!o_.calib_path.empty() || !o_.disabled_passes.empty() || !o_.dump_ir_path.empty() || o_.act_groups > 0)) {
@@ -192,7 +198,7 @@ class CompressRun {
   }
 
   int LoadData() {
-    if (o_.data_path.empty() && o_.eval_path.empty()) return kExitOk;
+    if (o_.data_path.empty() && o_.eval_path.empty() && !training_) return kExitOk;
     auto task = LoadTaskData(o_, model_.graph);
     if (!task.ok()) {
       return Fail(task.status(), task.status().code() == StatusCode::kInvalidArgument &&
@@ -201,6 +207,10 @@ class CompressRun {
                                      : kExitBadInput);
     }
     task_ = std::move(task).value();
+    if (task_.builtin_corpus) {
+      Warn("no --data: distilling on " + std::string(qat::kBuiltinCorpusName) +
+           "; task data distills far better (--data train.tsv, or the task's unlabeled text as a .txt file)");
+    }
     if (o_.finetune && !task_.labeled_train) {
       return Usage("--finetune needs labeled --data (" + o_.data_path + " has no label column)");
     }
@@ -223,6 +233,7 @@ class CompressRun {
     if (Status s = CheckHeadFitsTask(model_.graph, task_); !s.ok()) return Fail(s, kExitBadInput);
     TrainingPlan plan;
     plan.mode = o_.finetune ? "none" : o_.distill;
+    plan.builtin_corpus = task_.builtin_corpus;
     const int64_t batches = (static_cast<int64_t>(task_.train.size()) + o_.batch_size - 1) / o_.batch_size;
     plan.steps = o_.steps > 0 ? o_.steps
                               : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(o_.epochs * batches)));
@@ -308,12 +319,11 @@ class CompressRun {
                   kExitBadInput);
     }
     pipeline_result_ = std::move(result).value();
-    for (const std::string& w : pipeline_result_->context.warnings) warnings_.push_back(w);
+    for (const std::string& w : pipeline_result_->context.warnings) Warn(w);
     if (observer && observer->samples() == 0) {
-      warnings_.push_back("--calib " + o_.calib_path +
-                          " was not used: no layer has static activation scales (see \"act_granularity\")");
+      Warn("--calib " + o_.calib_path +
+           " was not used: no layer has static activation scales (see \"act_granularity\")");
     }
-    for (const std::string& w : warnings_) err_ << "qcompress: warning: " << w << "\n";
     if (!o_.quiet) {
       if (observer) out_ << "calibration: " << observer->samples() << " texts from " << o_.calib_path << "\n";
       PrintLayerSummary(pipeline_result_->context.layers, out_);
@@ -377,10 +387,7 @@ void CompressRun::CompareWithTrainedModel(const qat::LogitRows& written, report:
                 " on the eval examples, more than 1% of their spread " + std::to_string(spread);
     }
   }
-  if (!warning.empty()) {
-    warnings_.push_back(warning);
-    err_ << "qcompress: warning: " << warning << "\n";
-  }
+  if (!warning.empty()) Warn(warning);
 }
 
 int CompressRun::ExportAndEvaluate() {

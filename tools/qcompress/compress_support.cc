@@ -233,6 +233,7 @@ std::string ConfigSummary(const CompressOptions& o, const passes::QuantConfig* q
     if (plan->average_tail > 0)
       s << ", weights averaged over the last " << plan->average_tail * 100 << "% of the steps";
     if (plan->keep_best) s << ", best state kept";
+    if (plan->builtin_corpus) s << ", on the built-in corpus (no --data)";
     if (plan->mode == "ti") s << ", TI " << plan->ti_mode << " for " << plan->ti_steps << " steps";
     s << ", max length " << max_length;
   }

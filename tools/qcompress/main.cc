@@ -100,7 +100,8 @@ Reference: docs/cli.md)");
   app.add_option("--data", compress.data_path,
                  "Training data: GLUE-style TSV (sentences or pairs; labels for classification or regression), or "
                  "a .txt file of unlabeled lines (distillation from the teacher alone); image models: a folder with "
-                 "images.npy + labels.npy, or with one folder of PNG/JPEG images per class")
+                 "images.npy + labels.npy, or with one folder of PNG/JPEG images per class. Without it, distillation of "
+                 "a text model uses a built-in corpus of 10,000 WordNet sentences (with a warning)")
       ->group(kData);
   app.add_option("--eval", compress.eval_path,
                  "Labeled evaluation set (TSV, or an image folder as for --data): the teacher's and the compressed model's metric (run by the runtime), "

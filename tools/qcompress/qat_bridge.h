@@ -35,6 +35,7 @@ struct TrainingPlan {
   double act_clip_lr = 1e-4;           ///< learning rate of learned activation clips (quant.learn_act_clip)
   std::string optimizer = "bertadam";  ///< bertadam or adamw
   bool keep_best = false;  ///< export the state with the best --eval score instead of the last
+  bool builtin_corpus = false;  ///< no --data: the training set is qat/data/builtin_corpus.h's (for the report)
   double average_decay = 0.0;  ///< > 0: evaluate and export a moving average of the weights (qat/weight_average.h)
   double average_tail = 0.0;   ///< > 0: the same with the plain mean of the last steps' states (TrainerOptions)
   uint64_t seed = 42;

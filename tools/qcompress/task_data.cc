@@ -1,5 +1,6 @@
 #include "qcompress/task_data.h"
 
+#include "qat/data/builtin_corpus.h"
 #include "qat/data/image_data.h"
 
 #include <algorithm>
@@ -52,6 +53,11 @@ Expected<TaskData> LoadImageTask(const CompressOptions& o, const qat::ImageSpecO
   if (task.kind == qat::TaskKind::kRegression) return InvalidArgument("--task regression: image models classify");
   int classes = 0;
   std::vector<std::string> class_names;
+  if (o.data_path.empty() && o.distill != "none") {
+    return InvalidArgument("--distill " + o.distill + " on an image model needs --data: a folder of images.npy + "
+                           "labels.npy, or of PNG/JPEG images in one subfolder per class (there is no built-in "
+                           "image set)");
+  }
   if (!o.data_path.empty()) {
     QC_ASSIGN_OR_RETURN(task.train, qat::ReadImageDataset(o.data_path, spec, &classes, &class_names));
     if (task.train.empty()) return InvalidArgument(o.data_path + ": no images");
@@ -112,9 +118,16 @@ Expected<TaskData> LoadTaskData(const CompressOptions& o, const ir::Graph& graph
   }
   task.max_length = length;
   const auto max_length = static_cast<size_t>(length);
-  if (!o.data_path.empty()) {
-    QC_ASSIGN_OR_RETURN(qat::Dataset train, ReadSet(o.data_path, dataset_options));
-    if (train.examples.empty()) return InvalidArgument(o.data_path + ": no examples");
+  const bool builtin = o.data_path.empty() && o.distill != "none";
+  if (!o.data_path.empty() || builtin) {
+    qat::Dataset train;
+    if (builtin) {
+      train = qat::BuiltinCorpus();
+      task.builtin_corpus = true;
+    } else {
+      QC_ASSIGN_OR_RETURN(train, ReadSet(o.data_path, dataset_options));
+      if (train.examples.empty()) return InvalidArgument(o.data_path + ": no examples");
+    }
     task.labeled_train = std::all_of(train.examples.begin(), train.examples.end(),
                                      [](const qat::Example& e) { return e.has_label; });
     task.num_labels = std::max(task.num_labels, train.num_labels);

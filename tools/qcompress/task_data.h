@@ -18,6 +18,7 @@ struct TaskData {
   qat::MetricKind metric = qat::MetricKind::kAccuracy;
   int num_labels = 0;  ///< classes seen in the labeled sets (regression: 1)
   bool labeled_train = false;
+  bool builtin_corpus = false;  ///< training without --data: qat/data/builtin_corpus.h's sentences
   std::vector<qat::EncodedExample> train;  ///< empty without --data
   std::vector<qat::EncodedExample> eval;   ///< empty without --eval
   std::vector<double> eval_targets;
@@ -28,7 +29,8 @@ struct TaskData {
 };
 
 /// Reads --data / --eval as the flags describe (a .txt file is unlabeled text, one example per line; anything else
-/// a GLUE-style TSV). InvalidArgument for flag problems (usage), other codes for unreadable or malformed files.
+/// a GLUE-style TSV). Distillation of a text model without --data trains on the built-in corpus (builtin_corpus).
+/// InvalidArgument for flag problems (usage), other codes for unreadable or malformed files.
 Expected<TaskData> LoadTaskData(const CompressOptions& options, const ir::Graph& graph);
 
 /// The targets of `examples` (labels) in order.
