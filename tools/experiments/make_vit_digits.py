@@ -3,12 +3,14 @@
 
 1. scikit-learn's digits (Debian python3-sklearn; 1,797 real 8x8 handwritten digits, grey levels 0..16), split
    with a fixed seed into train (1,437) and test (360), written as folders of images.npy (uint8 [N, 8, 8], values
-   scaled to 0..255) + labels.npy (int64 [N]) -- the layout qcompress --data / --eval read for image models.
+   scaled to 0..255) + labels.npy (int64 [N]) -- the layout qcompress --data / --eval read for image models;
+   with --png also the same images as greyscale PNG files in class folders (train_png/<digit>/<index>.png,
+   test_png/...), the ImageFolder layout qcompress reads too (Debian python3-pil).
 2. A randomly initialised ViTForImageClassification as a Hugging Face directory: 1 channel, 8x8 images, 2x2
    patches (16 patches + CLS), hidden 64, 4 layers, 4 heads, MLP 128, 10 classes; preprocessing rescale 1/255,
    mean 0.5, std 0.5. Weights from a fixed seed (truncated-normal-free N(0, 0.02), biases 0, LayerNorm 1/0).
 
-  make_vit_digits.py --out DIR     (writes DIR/train, DIR/test, DIR/init)
+  make_vit_digits.py --out DIR [--png]    (writes DIR/train, DIR/test, DIR/init [, DIR/train_png, DIR/test_png])
 """
 import argparse
 import json
@@ -43,6 +45,7 @@ def main():
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--mlp", type=int, default=128)
+    ap.add_argument("--png", action="store_true", help="also write the images as PNG class folders")
     a = ap.parse_args()
 
     digits = load_digits()
@@ -55,6 +58,12 @@ def main():
         os.makedirs(d, exist_ok=True)
         np.save(os.path.join(d, "images.npy"), images[idx])
         np.save(os.path.join(d, "labels.npy"), labels[idx])
+        if a.png:
+            from PIL import Image
+            for i in idx:
+                folder = os.path.join(a.out, name + "_png", str(labels[i]))
+                os.makedirs(folder, exist_ok=True)
+                Image.fromarray(images[i], mode="L").save(os.path.join(folder, f"{i:04d}.png"))
 
     h, p, size = a.hidden, 2, 8
     patches = (size // p) ** 2
