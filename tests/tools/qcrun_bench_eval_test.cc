@@ -16,6 +16,7 @@
 #include "qcompress/runtime.h"
 #include "qcrun/bench.h"
 #include "qcrun/eval.h"
+#include "tests/support/image_writers.h"
 #include "tests/support/test_paths.h"
 #include "tokenizer/wordpiece_tokenizer.h"
 
@@ -408,4 +409,81 @@ TEST_CASE("qcrun bench --against-threads: interleaved pairs, per-pair ratios, us
   CHECK(text.out.find("speed-up:   1 vs 3 threads: median per pair") != std::string::npos);
   CHECK(Run(kQcrun + " bench " + tiny + " --against-threads 0").exit_code == 2);
   CHECK(Run(kQcrun + " bench " + tiny + " --against-threads 257").exit_code == 2);
+}
+
+TEST_CASE("qcrun on images: eval on a class-folder tree and run --image give the model's own predictions") {
+  // The HF fixture carries its preprocessing (image.* metadata); the ONNX one does not.
+  const fs::path qm = Compress(qc::test::FixturesDir() / "hf" / "vit_tiny", "vit_hf.qm");
+  auto model = qc::Model::Load(qm.string());
+  REQUIRE(model.ok());
+  auto spec = (*model)->image_spec();
+  REQUIRE(spec.ok());
+  REQUIRE(spec->channels == 3);
+  const int64_t h = spec->height, w = spec->width, plane = h * w;
+  // Seven pseudo-random images, in folders "0" and "1"; the oracle runs their raw pixels through RunImages.
+  const fs::path dir = TempDir() / "images";
+  fs::remove_all(dir);
+  std::vector<fs::path> files;
+  std::vector<int64_t> gold;
+  std::vector<float> planar;
+  uint32_t state = 12345;
+  for (int i = 0; i < 7; ++i) {
+    const int label = i % 2;
+    std::vector<uint8_t> interleaved(static_cast<size_t>(plane * 3));
+    for (uint8_t& v : interleaved) {
+      state = state * 1664525u + 1013904223u;
+      v = static_cast<uint8_t>(state >> 24);
+    }
+    fs::create_directories(dir / std::to_string(label));
+    files.push_back(dir / std::to_string(label) / ("img" + std::to_string(i) + ".png"));
+    qc::test::WritePng(files.back(), PNG_FORMAT_RGB, static_cast<int>(w), static_cast<int>(h), interleaved);
+    gold.push_back(label);
+    for (int64_t c = 0; c < 3; ++c) {
+      for (int64_t p = 0; p < plane; ++p)
+        planar.push_back(static_cast<float>(interleaved[static_cast<size_t>(p * 3 + c)]));
+    }
+  }
+  auto session = qc::Session::Create(*model);
+  REQUIRE(session.ok());
+  auto outputs = session->RunImages(qc::HostTensor::Float32({7, 3, h, w}, planar));
+  REQUIRE(outputs.ok());
+  const qc::HostTensor& logits = (*outputs)[0].tensor;
+  const int64_t classes = logits.shape[1];
+  std::vector<int64_t> predicted;
+  std::vector<std::vector<int64_t>> confusion(static_cast<size_t>(classes), std::vector<int64_t>(classes, 0));
+  for (int64_t b = 0; b < 7; ++b) {
+    const float* row = logits.floats.data() + b * classes;
+    predicted.push_back(std::max_element(row, row + classes) - row);
+    ++confusion[static_cast<size_t>(gold[static_cast<size_t>(b)])][static_cast<size_t>(predicted.back())];
+  }
+  // Folders list their files sorted: 0/img0, 0/img2, ... then 1/img1, ...; the confusion does not depend on order.
+  Result r = Run(kQcrun + " eval " + Q(qm) + " --data " + Q(dir) + " --batch 3 --json");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["examples"] == 7);
+  CHECK(j["confusion"].get<std::vector<std::vector<int64_t>>>() == confusion);
+  r = Run(kQcrun + " eval " + Q(qm) + " --data " + Q(dir));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("examples: 7 (" + dir.string() + ", images)") != std::string::npos);
+
+  r = Run(kQcrun + " run " + Q(qm) + " --image " + Q(files[0]) + " --image " + Q(files[1]) + " --json");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const auto run = nlohmann::json::parse(r.out);
+  REQUIRE(run[0].contains("argmax"));
+  CHECK(run[0]["argmax"][0] == "LABEL_" + std::to_string(predicted[0]));  // named by the model's labels
+  CHECK(run[0]["argmax"][1] == "LABEL_" + std::to_string(predicted[1]));
+
+  // Errors: an image at another size (naming it), TSV flags with a folder, images for a text model.
+  qc::test::WritePng(dir / "1" / "small.png", PNG_FORMAT_RGB, 4, 4, std::vector<uint8_t>(48, 7));
+  r = Run(kQcrun + " eval " + Q(qm) + " --data " + Q(dir));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("small.png: 4x4 pixels, the model takes") != std::string::npos);
+  r = Run(kQcrun + " run " + Q(qm) + " --image " + Q(dir / "1" / "small.png"));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("small.png: 4x4 pixels") != std::string::npos);
+  r = Run(kQcrun + " eval " + Q(qm) + " --data " + Q(dir) + " --text-col 0 --label-col 1");
+  CHECK(r.exit_code == 2);
+  r = Run(kQcrun + " eval " + Q(TinyQm()) + " --data " + Q(dir));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("is a folder of images, but") != std::string::npos);
 }

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "qat/data/image_files.h"
 #include "qcompress/runtime.h"
+#include "qcrun/images.h"
 
 namespace qc::tools {
 namespace {
@@ -172,6 +175,107 @@ int Fail(std::ostream& err, const std::string& message) {
   return 1;
 }
 
+// The first batch's classifier output fixes the class count (checked against the model's label names); every
+// batch adds its arg-max predictions to confusion[gold][predicted]. Returns an error message, or "".
+std::string Tally(const NamedTensor& logits, const std::vector<int64_t>& gold, const std::vector<std::string>& names,
+                  const std::string& model_path, std::vector<std::vector<int64_t>>& confusion) {
+  const int64_t classes = logits.tensor.shape[1];
+  if (confusion.empty()) {
+    if (!names.empty() && static_cast<size_t>(classes) != names.size()) {
+      return model_path + ": output '" + logits.name + "' has " + std::to_string(classes) +
+             " classes but the model names " + std::to_string(names.size()) + " labels";
+    }
+    confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+  }
+  for (size_t b = 0; b < gold.size(); ++b) {
+    const float* row = logits.tensor.floats.data() + static_cast<int64_t>(b) * classes;
+    const int64_t predicted = std::max_element(row, row + classes) - row;
+    ++confusion[static_cast<size_t>(gold[b])][static_cast<size_t>(predicted)];
+  }
+  return {};
+}
+
+int PrintResult(const EvalOptions& o, const std::vector<std::vector<int64_t>>& confusion,
+                const std::vector<std::string>& names, double seconds, nlohmann::ordered_json columns,
+                const std::string& described, std::ostream& out);
+
+// An image classifier on an ImageFolder (DIR/<class>/*.png|jpg): class folders map to the model's label names, or
+// numbered folders to their number (qat/data/image_files.h, as qcompress --eval reads them).
+int RunImageEval(const EvalOptions& o, const std::shared_ptr<const Model>& model, std::ostream& out,
+                 std::ostream& err) {
+  auto spec = model->image_spec();
+  if (!spec.ok()) return Fail(err, o.path + ": " + o.data + " is a folder of images, but " + spec.status().message());
+  const std::vector<std::string>& names = model->label_names();
+  std::vector<std::string> classes;
+  auto files = qat::ListImageFolder(o.data, names, &classes);
+  if (!files.ok()) return Fail(err, files.status().ToString());
+  size_t end = files->size();
+  if (o.limit > 0) end = std::min(end, static_cast<size_t>(o.limit));
+  SessionOptions session_options;
+  session_options.num_threads = o.threads;
+  auto session = Session::Create(model, session_options);
+  if (!session.ok()) return Fail(err, session.status().ToString());
+  std::vector<std::vector<int64_t>> confusion;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t start = 0; start < end; start += static_cast<size_t>(o.batch)) {
+    const size_t stop = std::min(end, start + static_cast<size_t>(o.batch));
+    std::vector<std::string> paths;
+    std::vector<int64_t> gold;
+    for (size_t i = start; i < stop; ++i) {
+      paths.push_back((*files)[i].path);
+      gold.push_back((*files)[i].label);
+    }
+    auto pixels = LoadImageBatch(paths, *spec);
+    if (!pixels.ok()) return Fail(err, pixels.status().ToString());
+    auto outputs = session->RunImages(*pixels);
+    if (!outputs.ok()) return Fail(err, paths.front() + ": " + outputs.status().ToString());
+    const NamedTensor* logits = Logits(*outputs, static_cast<int64_t>(paths.size()));
+    if (logits == nullptr) return Fail(err, o.path + ": no [batch, classes] float output to classify with");
+    for (size_t i = 0; i < gold.size(); ++i) {
+      if (gold[i] >= logits->tensor.shape[1]) {
+        return Fail(err, paths[i] + ": class " + std::to_string(gold[i]) + " (folder '" +
+                             classes[static_cast<size_t>(gold[i])] + "') is not a class of this " +
+                             std::to_string(logits->tensor.shape[1]) + "-class model");
+      }
+    }
+    if (std::string e = Tally(*logits, gold, names, o.path, confusion); !e.empty()) return Fail(err, e);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return PrintResult(o, confusion, names, seconds, {{"images", "one folder per class"}}, "images", out);
+}
+
+int PrintResult(const EvalOptions& o, const std::vector<std::vector<int64_t>>& confusion,
+                const std::vector<std::string>& names, double seconds, nlohmann::ordered_json columns,
+                const std::string& described, std::ostream& out) {
+  const ClassMetrics m = ComputeMetrics(confusion);
+  const auto classes = static_cast<int64_t>(confusion.size());
+  nlohmann::ordered_json j;
+  j["model"] = o.path;
+  j["data"] = o.data;
+  j["columns"] = std::move(columns);
+  j["examples"] = m.examples;
+  j["classes"] = classes;
+  if (static_cast<size_t>(classes) == names.size()) j["labels"] = names;
+  j["accuracy"] = m.accuracy;
+  if (m.mcc) j["mcc"] = *m.mcc;
+  if (m.f1) j["f1"] = *m.f1;
+  j["confusion"] = confusion;
+  j["seconds"] = seconds;
+  if (o.json) {
+    out << j.dump(2) << "\n";
+    return 0;
+  }
+  out << "examples: " << m.examples << " (" << o.data << ", " << described << ")\n";
+  out << "accuracy: " << m.accuracy << " (" << m.correct << "/" << m.examples << ")\n";
+  if (m.mcc && m.f1) {
+    out << "mcc:      " << *m.mcc << "\n";
+    out << "f1:       " << *m.f1 << " (class 1" << (names.size() == 2 ? " = " + names[1] : "") << ")\n";
+  }
+  out << "confusion (rows gold, columns predicted): " << j["confusion"].dump() << "\n";
+  out << "time:     " << seconds << " s\n";
+  return 0;
+}
+
 }  // namespace
 
 ClassMetrics ComputeMetrics(const std::vector<std::vector<int64_t>>& confusion) {
@@ -202,7 +306,18 @@ int RunEval(const EvalOptions& o, std::ostream& out, std::ostream& err) {
   }
   auto model = Model::Load(o.path);
   if (!model.ok()) return Fail(err, model.status().ToString());
-  if ((*model)->tokenizer() == nullptr) return Fail(err, o.path + ": the model carries no tokenizer; eval needs text");
+  if (std::filesystem::is_directory(o.data)) {
+    if (!o.text_cols.empty()) {
+      err << "qcrun eval: --text-col / --label-col are for a TSV; " << o.data << " is a folder of images\n";
+      return 2;
+    }
+    return RunImageEval(o, *model, out, err);
+  }
+  if ((*model)->tokenizer() == nullptr) {
+    return Fail(err, o.path +
+                         ": the model carries no tokenizer; eval needs text (or, for an image model, a folder "
+                         "of images)");
+  }
   const std::vector<std::string>& names = (*model)->label_names();
   auto table = ReadTsv(o.data);
   if (!table.ok()) return Fail(err, table.status().ToString());
@@ -241,54 +356,22 @@ int RunEval(const EvalOptions& o, std::ostream& out, std::ostream& err) {
     const int64_t rows = static_cast<int64_t>(texts.size());
     const NamedTensor* logits = Logits(*outputs, rows);
     if (logits == nullptr) return Fail(err, o.path + ": no [batch, classes] float output to classify with");
-    if (classes == 0) {
-      classes = logits->tensor.shape[1];
-      if (!names.empty() && static_cast<size_t>(classes) != names.size()) {
-        return Fail(err, o.path + ": output '" + logits->name + "' has " + std::to_string(classes) +
-                             " classes but the model names " + std::to_string(names.size()) + " labels");
-      }
-      confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
-    }
+    if (classes == 0) classes = logits->tensor.shape[1];
+    std::vector<int64_t> gold;
     for (int64_t b = 0; b < rows; ++b) {
       const size_t r = start + static_cast<size_t>(b);
-      auto gold = LabelIndex(table->rows[r][cols->label], names, classes);
-      if (!gold.ok()) return Fail(err, o.data + ":" + std::to_string(r + 1) + ": " + gold.status().message());
-      const float* row = logits->tensor.floats.data() + b * classes;
-      const int64_t predicted = std::max_element(row, row + classes) - row;
-      ++confusion[static_cast<size_t>(*gold)][static_cast<size_t>(predicted)];
+      auto index = LabelIndex(table->rows[r][cols->label], names, classes);
+      if (!index.ok()) return Fail(err, o.data + ":" + std::to_string(r + 1) + ": " + index.status().message());
+      gold.push_back(*index);
     }
+    if (std::string e = Tally(*logits, gold, names, o.path, confusion); !e.empty()) return Fail(err, e);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  const ClassMetrics m = ComputeMetrics(confusion);
-  nlohmann::ordered_json j;
-  j["model"] = o.path;
-  j["data"] = o.data;
-  j["columns"] = {{"text", std::vector<std::string>(cols->names.begin(), cols->names.end() - 1)},
-                  {"label", cols->names.back()},
-                  {"header", cols->header}};
-  j["examples"] = m.examples;
-  j["classes"] = classes;
-  if (static_cast<size_t>(classes) == names.size()) j["labels"] = names;
-  j["accuracy"] = m.accuracy;
-  if (m.mcc) j["mcc"] = *m.mcc;
-  if (m.f1) j["f1"] = *m.f1;
-  j["confusion"] = confusion;
-  j["seconds"] = seconds;
-  if (o.json) {
-    out << j.dump(2) << "\n";
-    return 0;
-  }
-  out << "examples: " << m.examples << " (" << o.data << ", text " << j["columns"]["text"].dump() << ", label "
-      << j["columns"]["label"].get<std::string>() << ")\n";
-  out << "accuracy: " << m.accuracy << " (" << m.correct << "/" << m.examples << ")\n";
-  if (m.mcc && m.f1) {
-    out << "mcc:      " << *m.mcc << "\n";
-    out << "f1:       " << *m.f1 << " (class 1" << (names.size() == 2 ? " = " + names[1] : "") << ")\n";
-  }
-  out << "confusion (rows gold, columns predicted): " << j["confusion"].dump() << "\n";
-  out << "time:     " << seconds << " s\n";
-  return 0;
+  nlohmann::ordered_json columns = {{"text", std::vector<std::string>(cols->names.begin(), cols->names.end() - 1)},
+                                    {"label", cols->names.back()},
+                                    {"header", cols->header}};
+  const std::string described = "text " + columns["text"].dump() + ", label " + columns["label"].get<std::string>();
+  return PrintResult(o, confusion, names, seconds, std::move(columns), described, out);
 }
 
 }  // namespace qc::tools

@@ -1,8 +1,10 @@
-// qcrun eval: accuracy of a text classifier .qm on a GLUE-style dev TSV, tokenized by the model's own tokenizer.
+// qcrun eval: accuracy of a text classifier .qm on a GLUE-style dev TSV, tokenized by the model's own tokenizer,
+// or of an image classifier on a folder of PNG/JPEG images with one subfolder per class.
 //
 //   qcrun eval sst2.qm --data glue/SST-2/dev.tsv                      # columns found from the header
 //   qcrun eval rte.qm --data glue/RTE/dev.tsv --json
 //   qcrun eval cola.qm --data CoLA/dev.tsv --text-col 3 --label-col 1 # explicit: 0-based index or header name
+//   qcrun eval vit.qm --data digits/test_png                          # DIR/<class>/*.png (qat/data/image_files.h)
 //
 // Column detection ("auto", when neither --text-col nor --label-col is given): a header naming a label column
 // (label, gold_label, is_duplicate, Quality) and one or two text columns (sentence; sentence1 + sentence2;
@@ -26,7 +28,7 @@ struct EvalOptions {
   std::string data;
   std::vector<std::string> text_cols;  ///< empty: auto; one column, or two for sentence pairs
   std::string label_col;               ///< empty: auto
-  int64_t batch = 16;
+  int64_t batch = 16;  ///< texts or images per run
   int64_t max_length = 0;  ///< truncate token sequences; 0: the tokenizer's model_max_length
   int64_t limit = 0;       ///< evaluate only the first N examples; 0: all
   int threads = 1;         ///< SessionOptions::num_threads (results do not depend on it)

@@ -3,8 +3,10 @@
 //   qcrun inspect bert.qm [--json]                 # signature, metadata, provenance, ops, checksum verification
 //   qcrun run bert.qm --text "a gripping film" [--pair "..."] [--json]
 //   qcrun run bert.qm --ids 101,2023,102 [--json]  # token ids directly
+//   qcrun run vit.qm --image cat.png [--image dog.jpg] [--json]
 //   qcrun bench bert.qm --batch 1 --seq 128 --threads 1 [--json]   # latency, throughput, peak RSS
 //   qcrun eval sst2.qm --data SST-2/dev.tsv [--threads 4] [--json]  # accuracy on a GLUE-style TSV
+//   qcrun eval vit.qm --data test/ [--json]        # accuracy on PNG/JPEG images, one folder per class
 //
 // Exit codes: 0 success, 1 bad input or I/O error (including a corrupt or too-new .qm), 2 usage error.
 #include <CLI/CLI.hpp>
@@ -29,12 +31,15 @@ int main(int argc, char** argv) {
   inspect->add_flag("--ops", inspect_options.list_ops, "List every op");
 
   qc::tools::RunOptions run_options;
-  CLI::App* run = app.add_subcommand("run", "Run a .qm model on text (embedded tokenizer) or token ids");
+  CLI::App* run = app.add_subcommand("run", "Run a .qm model on text (embedded tokenizer), token ids or images");
   run->add_option("MODEL", run_options.path, ".qm file")->required();
   auto* text = run->add_option("--text", run_options.texts, "Input text; repeat for a batch");
   run->add_option("--pair", run_options.pairs, "Second text of a pair; repeat once per --text");
   auto* ids = run->add_option("--ids", run_options.ids, "Comma-separated token ids (one sequence)")->delimiter(',');
+  auto* image = run->add_option("--image", run_options.images, "PNG/JPEG file at the model's size; repeat for a batch");
   text->excludes(ids);
+  image->excludes(text);
+  image->excludes(ids);
   run->add_option("--max-length", run_options.max_length, "Truncate token sequences to this length");
   run->add_option("--threads", run_options.threads, "Threads of the session (outputs do not depend on it)")
       ->check(CLI::Range(1, 256))
@@ -63,13 +68,16 @@ int main(int argc, char** argv) {
   bench->add_flag("--json", bench_options.json, "Print JSON");
 
   qc::tools::EvalOptions eval_options;
-  CLI::App* eval = app.add_subcommand("eval", "Accuracy of a text classifier on a GLUE-style TSV");
+  CLI::App* eval = app.add_subcommand("eval", "Accuracy of a classifier on a GLUE-style TSV or an image folder");
   eval->add_option("MODEL", eval_options.path, ".qm file")->required();
-  eval->add_option("--data", eval_options.data, "Tab-separated examples (GLUE dev.tsv layout)")->required();
+  eval->add_option("--data", eval_options.data,
+                   "Tab-separated examples (GLUE dev.tsv layout), or for an image model a folder of PNG/JPEG images "
+                   "in one subfolder per class")
+      ->required();
   eval->add_option("--text-col", eval_options.text_cols, "Text column: 0-based index or header name; twice for pairs")
       ->expected(1);
   eval->add_option("--label-col", eval_options.label_col, "Label column: 0-based index or header name");
-  eval->add_option("--batch", eval_options.batch, "Texts per run")
+  eval->add_option("--batch", eval_options.batch, "Texts or images per run")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   eval->add_option("--max-length", eval_options.max_length, "Truncate token sequences to this length")
@@ -90,8 +98,8 @@ int main(int argc, char** argv) {
   if (bench->parsed()) return qc::tools::RunBench(bench_options, std::cout, std::cerr);
   if (eval->parsed()) return qc::tools::RunEval(eval_options, std::cout, std::cerr);
   if (run->parsed()) {
-    if (run_options.texts.empty() && run_options.ids.empty()) {
-      std::cerr << "qcrun run: give --text or --ids\n";
+    if (run_options.texts.empty() && run_options.ids.empty() && run_options.images.empty()) {
+      std::cerr << "qcrun run: give --text, --ids or --image\n";
       return 2;
     }
     return qc::tools::RunModel(run_options, std::cout, std::cerr);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qcompress/runtime.h"
+#include "qcrun/images.h"
 
 namespace qc::tools {
 namespace {
@@ -23,6 +24,12 @@ Expected<std::vector<NamedTensor>> RunIds(Session& session, const std::vector<in
     }
   }
   return session.Run(inputs);
+}
+
+Expected<std::vector<NamedTensor>> RunImageFiles(Session& session, const std::vector<std::string>& files) {
+  QC_ASSIGN_OR_RETURN(ImageSpec spec, session.model().image_spec());
+  QC_ASSIGN_OR_RETURN(HostTensor pixels, LoadImageBatch(files, spec));
+  return session.RunImages(pixels);
 }
 
 }  // namespace
@@ -45,7 +52,9 @@ int RunModel(const RunOptions& options, std::ostream& out, std::ostream& err) {
     err << "qcrun: error: " << session.status().ToString() << "\n";
     return 1;
   }
-  auto outputs = options.texts.empty() ? RunIds(*session, options.ids) : session->RunText(options.texts, options.pairs);
+  auto outputs = !options.images.empty() ? RunImageFiles(*session, options.images)
+                 : options.texts.empty() ? RunIds(*session, options.ids)
+                                         : session->RunText(options.texts, options.pairs);
   if (!outputs.ok()) {
     err << "qcrun: error: " << outputs.status().ToString() << "\n";
     return 1;

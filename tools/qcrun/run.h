@@ -1,4 +1,4 @@
-// qcrun run: run a .qm model on text or token ids and print its outputs.
+// qcrun run: run a .qm model on text, token ids or image files and print its outputs.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@ struct RunOptions {
   std::vector<std::string> texts;
   std::vector<std::string> pairs;
   std::vector<int64_t> ids;
+  std::vector<std::string> images;  ///< PNG/JPEG files, one batch (image models)
   int64_t max_length = 0;
   int threads = 1;  ///< SessionOptions::num_threads
   bool json = false;
