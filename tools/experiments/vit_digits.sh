@@ -32,10 +32,10 @@ done
 "$qcompress" "$work/teacher.qm" --bits 2 --distill ti --data "$work/train_png" --eval "$work/test_png" \
   --epochs 10 --batch-size 32 --lr 1e-3 --ti-steps 45 --seed 1 --threads 2 \
   -o "$work/ti-png-s1.qm" --report "$work/ti-png-s1.json" -q || true
-/usr/bin/python3 - "$work" "$doc" "$root/tools/experiments" <<'PY'
-import json, os, statistics, sys
+/usr/bin/python3 - "$work" "$doc" "$root/tools/experiments" "$(dirname "$qcompress")/qcrun" <<'PY'
+import json, os, statistics, subprocess, sys
 from datetime import date
-work, doc = sys.argv[1], sys.argv[2]
+work, doc, qcrun = sys.argv[1], sys.argv[2], sys.argv[4]
 sys.path.insert(0, sys.argv[3])
 from glue_qat_report import agreement, machine, write_text
 t = json.load(open(os.path.join(work, "teacher.json")))
@@ -69,6 +69,16 @@ lines += ["", "## From PNG files", "",
           "`test_png/...`; `make_vit_digits.py --png`), the ImageFolder layout `--data` and `--eval` also read.", "",
           f"- The float teacher scored on the PNG test folder: {png_teacher:.4f}, {same} as on `images.npy` "
           f"({t['metric']['student']:.4f}): decoding and normalisation give the arrays' examples."]
+# qcrun eval on the PNG test folder: every .qm above, scored by the runtime from the PNG files, against what
+# qcompress reported from images.npy.
+matches, names = 0, ["teacher"] + [f"{m}-s{s}" for m in ("ti", "kd") for s in (1, 2, 3)]
+for name in names:
+    out = subprocess.run([qcrun, "eval", os.path.join(work, name + ".qm"), "--data", os.path.join(work, "test_png"),
+                          "--json"], capture_output=True, text=True, check=True).stdout
+    report = json.load(open(os.path.join(work, name + ".json")))["metric"]["student"]
+    matches += json.loads(out)["accuracy"] == report
+lines.append(f"- `qcrun eval MODEL.qm --data test_png` (the runtime's command-line tool, from the PNG files) gives "
+             f"the accuracy qcompress reported from `images.npy` for {matches} of the {len(names)} `.qm` files above.")
 p = os.path.join(work, "ti-png-s1.json")
 if os.path.exists(p):
     r = json.load(open(p))
