@@ -210,11 +210,7 @@ Expected<std::vector<EncodedExample>> ReadImageFolder(const std::string& dir, co
   int most = 0;
   for (const LabeledImageFile& f : files) {
     QC_ASSIGN_OR_RETURN(DecodedImage image, DecodeImageFile(f.path, spec.channels));
-    if (image.height != spec.height || image.width != spec.width) {
-      return InvalidArgument(f.path + ": " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                             " pixels, the model takes " + std::to_string(spec.width) + "x" +
-                             std::to_string(spec.height) + " (images are not resized)");
-    }
+    QC_RETURN_IF_ERROR(CheckImageSize(f.path, image, spec.height, spec.width));
     const auto c = static_cast<size_t>(spec.channels);
     out.push_back(Normalised(spec, f.label, [&](size_t ch, size_t p) { return image.pixels[p * c + ch]; }));
     most = std::max(most, f.label + 1);

@@ -217,6 +217,13 @@ Expected<DecodedImage> DecodeImageFile(const std::string& path, int64_t channels
   return FromRgb(rgb.data(), 3, height, width, channels);
 }
 
+Status CheckImageSize(const std::string& path, const DecodedImage& image, int64_t height, int64_t width) {
+  if (image.height == height && image.width == width) return Status::Ok();
+  return InvalidArgument(path + ": " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                         " pixels, the model takes " + std::to_string(width) + "x" + std::to_string(height) +
+                         " (images are not resized)");
+}
+
 Expected<std::vector<LabeledImageFile>> ListImageFolder(const std::string& dir,
                                                         const std::vector<std::string>& model_labels,
                                                         std::vector<std::string>* classes) {

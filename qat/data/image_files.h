@@ -39,6 +39,9 @@ struct DecodedImage {
 /// corrupt or truncated data, a JPEG colour space that has no RGB form (CMYK).
 Expected<DecodedImage> DecodeImageFile(const std::string& path, int64_t channels);
 
+/// Ok when `image` has the model's size; else an error naming `path` and both sizes (nothing is ever resized).
+Status CheckImageSize(const std::string& path, const DecodedImage& image, int64_t height, int64_t width);
+
 struct LabeledImageFile {
   std::string path;
   int label = 0;

@@ -10,11 +10,7 @@ Expected<HostTensor> LoadImageBatch(const std::vector<std::string>& files, const
   values.reserve(files.size() * channels * plane);
   for (const std::string& file : files) {
     QC_ASSIGN_OR_RETURN(qat::DecodedImage image, qat::DecodeImageFile(file, spec.channels));
-    if (image.height != spec.height || image.width != spec.width) {
-      return InvalidArgument(file + ": " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                             " pixels, the model takes " + std::to_string(spec.width) + "x" +
-                             std::to_string(spec.height) + " (images are not resized)");
-    }
+    QC_RETURN_IF_ERROR(qat::CheckImageSize(file, image, spec.height, spec.width));
     for (size_t c = 0; c < channels; ++c) {  // interleaved -> planar
       for (size_t p = 0; p < plane; ++p) values.push_back(static_cast<float>(image.pixels[p * channels + c]));
     }
