@@ -9,7 +9,7 @@
 #                                 [--steps N] [--teacher-epochs X | --teacher-steps N] [--no-doc]
 #                                 [--teacher-lr X] [--teacher-batch N] [--teacher-optimizer adamw] [--teacher-keep best]
 #                                 [--lr X] [--act-groups N] [--ti-steps N] [--average-weights D | --average-tail F]
-#                                 [--student-data task|builtin] [--doc FILE]
+#                                 [--student-data task|text|builtin] [--doc FILE]
 #
 # Budgets (method.md §6 recipe; N = QAT steps per run, equal for every mode): RTE len 128 batch 32 N 234 (3 epochs,
 # the paper's); CoLA len 64 batch 16 N 300; SST-2 len 64 batch 32 N 300 (the paper's 1,605 and 6,315 do not fit
@@ -18,7 +18,8 @@
 # Teachers: 3 epochs, lr 5e-5, BertAdam, last state by default. RTE's stays at chance that way; the documented RTE
 # teacher used --teacher-epochs 5 --teacher-lr 2e-5 --teacher-batch 16 --teacher-optimizer adamw --teacher-keep best.
 # --student-data builtin: the students distill without --data, on qcompress's built-in corpus (WordNet sentences);
-# the teacher still fine-tunes on the task's training set, and every model is scored on its dev set.
+# text: on the training set's sentences without their labels (a .txt file; single-sentence tasks). Either way the
+# teacher still fine-tunes on the labeled training set, and every model is scored on the dev set.
 # shellcheck source=tools/experiments/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -63,11 +64,11 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--tasks T] [--seeds S] [--modes M] [--steps N] [--teacher-epochs X | --teacher-steps N]" \
          "[--teacher-lr X] [--teacher-batch N] [--teacher-optimizer O] [--teacher-keep K] [--lr X] [--act-groups N]" \
          "[--ti-steps N] [--average-weights D | --average-tail F]" \
-         "[--student-data task|builtin] [--doc FILE | --no-doc]" >&2; exit 2 ;;
+         "[--student-data task|text|builtin] [--doc FILE | --no-doc]" >&2; exit 2 ;;
   esac
 done
 
-case "$student_data" in task|builtin) ;; *) echo "--student-data is task or builtin" >&2; exit 2 ;; esac
+case "$student_data" in task|text|builtin) ;; *) echo "--student-data is task, text or builtin" >&2; exit 2 ;; esac
 qc_find_build
 qc_ensure_venv --extras
 data="$(qc_shared_data)"
@@ -105,7 +106,14 @@ for task in $tasks; do
       echo "== $task: --distill $mode, seed $seed, $steps steps" >&2
       ti_flags=()
       data_flags=(--data "$train")
-      [ "$student_data" = task ] || data_flags=()
+      if [ "$student_data" = builtin ]; then data_flags=(); fi
+      if [ "$student_data" = text ]; then
+        # The "sentence" column without the header or the labels: unlabeled task text.
+        awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "sentence") c = i; if (!c) exit 1; next }
+                     { print $c }' "$train" > "$work/$task-train.txt" \
+          || { echo "--student-data text: $train has no 'sentence' column" >&2; exit 2; }
+        data_flags=(--data "$work/$task-train.txt")
+      fi
       if [ -n "$ti_steps" ] && [ "$mode" = ti ]; then ti_flags=(--ti-steps "$ti_steps"); fi
       "$qcompress" "$teacher" --bits 2 --distill "$mode" "${data_flags[@]}" --eval "$dev" --metric "$metric" \
         --max-length "$len" --batch-size "$batch" --steps "$steps" --eval-every $((steps / 12 > 0 ? steps / 12 : 1)) \
@@ -117,6 +125,7 @@ for task in $tasks; do
   done
 done
 title="GLUE QAT: all-MiniLM-L6-v2, W2A8, kd vs kdqat vs ti"
-[ "$student_data" = task ] || title="GLUE QAT without task data: MiniLM students distilled on the built-in corpus"
+[ "$student_data" = builtin ] && title="GLUE QAT without task data: MiniLM students distilled on the built-in corpus"
+[ "$student_data" = text ] && title="GLUE QAT on unlabeled task text: MiniLM students distilled on the training sentences alone"
 "$py" "$repo/tools/experiments/glue_qat_report.py" --work "$work" --tasks "$tasks" --modes "$modes" \
   --seeds "$seeds" --command "$command" --title "$title" ${doc:+--doc "$doc"}
