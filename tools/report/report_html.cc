@@ -35,12 +35,6 @@ td.name{font-family:"DejaVu Sans Mono",monospace;word-break:break-all}tfoot td{f
 footer{color:#888;font-size:11px;margin-top:20px}
 )css";
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 std::string MetaRow(const char* key, const std::string& value) {
   if (value.empty()) return "";
   return std::string("<dt>") + key + "</dt><dd>" + EscapeHtml(value) + "</dd>";

@@ -22,12 +22,6 @@ std::string Clean(const std::string& s) {
   return out;
 }
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 }  // namespace
 
 std::string RenderText(const Report& r) {

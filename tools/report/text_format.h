@@ -9,6 +9,13 @@
 
 namespace qc::report {
 
+/// Six significant digits (printf's %g), the renderers' default for a number: Num(0.00125) == "0.00125".
+inline std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
 /// printf-style fixed-point text, e.g. Fixed(14.237, 1) == "14.2".
 inline std::string Fixed(double v, int decimals) {
   char buf[48];
