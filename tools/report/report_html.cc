@@ -99,8 +99,7 @@ std::string Summary(const Report& r) {
          Num(m.student) + " <span class=\"badge " + (m.pass ? "pass\">PASS" : "fail\">FAIL") +
          "</span></div><div class=\"sub\">drop " + Num(m.drop()) + "; " + gates +
          (m.trained_agreement ? "; .qm = trained on " + PercentDown(*m.trained_agreement) + "%" : "") +
-         (m.trained_max_diff ? "; .qm vs trained: outputs within " + Num(*m.trained_max_diff) : "") +
-         "</div></div>";
+         (m.trained_max_diff ? "; .qm vs trained: outputs within " + Num(*m.trained_max_diff) : "") + "</div></div>";
   }
   return s + "</div>";
 }
