@@ -197,7 +197,35 @@ std::string Tally(const NamedTensor& logits, const std::vector<int64_t>& gold, c
 
 int PrintResult(const EvalOptions& o, const std::vector<std::vector<int64_t>>& confusion,
                 const std::vector<std::string>& names, double seconds, nlohmann::ordered_json columns,
-                const std::string& described, std::ostream& out);
+                const std::string& described, std::ostream& out) {
+  const ClassMetrics m = ComputeMetrics(confusion);
+  const auto classes = static_cast<int64_t>(confusion.size());
+  nlohmann::ordered_json j;
+  j["model"] = o.path;
+  j["data"] = o.data;
+  j["columns"] = std::move(columns);
+  j["examples"] = m.examples;
+  j["classes"] = classes;
+  if (static_cast<size_t>(classes) == names.size()) j["labels"] = names;
+  j["accuracy"] = m.accuracy;
+  if (m.mcc) j["mcc"] = *m.mcc;
+  if (m.f1) j["f1"] = *m.f1;
+  j["confusion"] = confusion;
+  j["seconds"] = seconds;
+  if (o.json) {
+    out << j.dump(2) << "\n";
+    return 0;
+  }
+  out << "examples: " << m.examples << " (" << o.data << ", " << described << ")\n";
+  out << "accuracy: " << m.accuracy << " (" << m.correct << "/" << m.examples << ")\n";
+  if (m.mcc && m.f1) {
+    out << "mcc:      " << *m.mcc << "\n";
+    out << "f1:       " << *m.f1 << " (class 1" << (names.size() == 2 ? " = " + names[1] : "") << ")\n";
+  }
+  out << "confusion (rows gold, columns predicted): " << j["confusion"].dump() << "\n";
+  out << "time:     " << seconds << " s\n";
+  return 0;
+}
 
 // An image classifier on an ImageFolder (DIR/<class>/*.png|jpg): class folders map to the model's label names, or
 // numbered folders to their number (qat/data/image_files.h, as qcompress --eval reads them).
@@ -242,38 +270,6 @@ int RunImageEval(const EvalOptions& o, const std::shared_ptr<const Model>& model
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return PrintResult(o, confusion, names, seconds, {{"images", "one folder per class"}}, "images", out);
-}
-
-int PrintResult(const EvalOptions& o, const std::vector<std::vector<int64_t>>& confusion,
-                const std::vector<std::string>& names, double seconds, nlohmann::ordered_json columns,
-                const std::string& described, std::ostream& out) {
-  const ClassMetrics m = ComputeMetrics(confusion);
-  const auto classes = static_cast<int64_t>(confusion.size());
-  nlohmann::ordered_json j;
-  j["model"] = o.path;
-  j["data"] = o.data;
-  j["columns"] = std::move(columns);
-  j["examples"] = m.examples;
-  j["classes"] = classes;
-  if (static_cast<size_t>(classes) == names.size()) j["labels"] = names;
-  j["accuracy"] = m.accuracy;
-  if (m.mcc) j["mcc"] = *m.mcc;
-  if (m.f1) j["f1"] = *m.f1;
-  j["confusion"] = confusion;
-  j["seconds"] = seconds;
-  if (o.json) {
-    out << j.dump(2) << "\n";
-    return 0;
-  }
-  out << "examples: " << m.examples << " (" << o.data << ", " << described << ")\n";
-  out << "accuracy: " << m.accuracy << " (" << m.correct << "/" << m.examples << ")\n";
-  if (m.mcc && m.f1) {
-    out << "mcc:      " << *m.mcc << "\n";
-    out << "f1:       " << *m.f1 << " (class 1" << (names.size() == 2 ? " = " + names[1] : "") << ")\n";
-  }
-  out << "confusion (rows gold, columns predicted): " << j["confusion"].dump() << "\n";
-  out << "time:     " << seconds << " s\n";
-  return 0;
 }
 
 }  // namespace
